@@ -1,0 +1,266 @@
+"""``donor_game_v0``: the donor game as a PettingZoo ``ParallelEnv``.
+
+One episode is one generation: ``games`` games of ``rounds`` rounds each. Every
+step is one round; all agents submit an action, but only that round's donors'
+actions count (``infos[agent]["acting"]`` says who acts). Resources and traces
+reset to the endowment at the start of every game.
+
+Observation (a ``Dict`` of numpy values; seat indices refer to ``possible_agents``):
+
+=====================  ===========================================================
+``generation``         generation number (from ``reset(options={"generation": g})``)
+``game``, ``round``    0-based game and round indices
+``self``               this agent's seat index
+``is_donor``           1 if this agent donates this round, else 0
+``partner``            seat of this round's partner (recipient if donor, else donor)
+``own_resources``      this agent's current resources
+``partner_resources``  the partner's current resources
+``trace_length``       how many trace entries are valid (0 .. trace_depth)
+``trace_round``        per entry: round index of the action (-1 = empty)
+``trace_donor``        per entry: seat of the acting agent (-1 = empty)
+``trace_recipient``    per entry: seat of its recipient (-1 = empty)
+``trace_fraction``     per entry: signed fraction given (negative = punished)
+=====================  ===========================================================
+
+For a donor, the trace is the recipient's: entry 0 is the recipient's own latest
+action, entry 1 what that action's recipient did before, and so on (the paper's
+"In round 3, A donated X% to B. In round 2, B donated ..."). For a recipient, it
+is the donor's trace.
+
+Action: ``Box(0, 1, (1,))``, the fraction of own resources to give up; with
+``punishment="costly"`` it is ``Box(-1, 1, (1,))`` and a negative value punishes
+with that fraction. Reward: the change in own resources this round.
+
+Example:
+    >>> import agentsim, numpy as np
+    >>> env = agentsim.make_env("donor_game_v0", agents=4, rounds=4)
+    >>> obs, infos = env.reset(seed=0)
+    >>> while env.agents:
+    ...     obs, rew, term, trunc, infos = env.step({a: np.array([1.0]) for a in env.agents})
+    >>> env.final_resources.mean(axis=1).tolist()
+    [120.0, 120.0]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from gymnasium.utils import seeding
+from pettingzoo import ParallelEnv
+
+from agentsim.core.records import Record, make_record
+from agentsim.games import donor
+
+_BIG = float(np.finfo(np.float64).max)
+
+
+class DonorGameEnv(ParallelEnv[str, dict[str, Any], np.ndarray]):
+    """Parallel PettingZoo env of one donor-game generation (see module docstring)."""
+
+    metadata = {"name": "donor_game_v0", "render_modes": ["ansi"], "is_parallelizable": True}
+
+    def __init__(self, render_mode: str | None = None, **config: Any) -> None:
+        from agentsim.core.config import build_config, check_choice
+
+        check_choice("render_mode", render_mode, [None, *self.metadata["render_modes"]])
+        self.config = build_config(donor.DonorGameConfig, config)
+        self.render_mode = render_mode
+        n = self.config.agents
+        self.possible_agents = [f"agent_{i}" for i in range(n)]
+        self.agents: list[str] = []
+        obs_space = self._observation_space()
+        low = -1.0 if self.config.punishment == "costly" else 0.0
+        act_space = spaces.Box(low, 1.0, shape=(1,), dtype=np.float32)
+        self._obs_spaces = {a: obs_space for a in self.possible_agents}
+        self._act_spaces = {a: act_space for a in self.possible_agents}
+        self.np_random, _ = seeding.np_random(None)
+        self.generation = 1
+        self.final_resources = np.zeros((0, n))
+        self._last: donor.RoundResult | None = None
+
+    def _observation_space(self) -> spaces.Dict:
+        cfg, n, d = self.config, self.config.agents, self.config.trace_depth
+        seat = spaces.Box(-1, n - 1, shape=(d,), dtype=np.int64)
+        return spaces.Dict({
+            "generation": spaces.Box(0, 2**31 - 1, shape=(), dtype=np.int64),
+            "game": spaces.Discrete(cfg.games),
+            "round": spaces.Discrete(cfg.rounds),
+            "self": spaces.Discrete(n),
+            "is_donor": spaces.Discrete(2),
+            "partner": spaces.Discrete(n),
+            "own_resources": spaces.Box(0.0, _BIG, shape=(), dtype=np.float64),
+            "partner_resources": spaces.Box(0.0, _BIG, shape=(), dtype=np.float64),
+            "trace_length": spaces.Discrete(d + 1),
+            "trace_round": spaces.Box(-1, max(cfg.rounds - 1, 0), shape=(d,), dtype=np.int64),
+            "trace_donor": seat,
+            "trace_recipient": seat,
+            "trace_fraction": spaces.Box(-1.0, 1.0, shape=(d,), dtype=np.float64),
+        })
+
+    def observation_space(self, agent: str) -> spaces.Space[Any]:
+        return self._obs_spaces[agent]
+
+    def action_space(self, agent: str) -> spaces.Space[Any]:
+        return self._act_spaces[agent]
+
+    # -- episode ---------------------------------------------------------------------------
+
+    def reset(
+        self, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+        """Start a generation; seats are shuffled into the two groups with the env's RNG.
+
+        Options:
+            generation: the generation number shown to agents (default 1).
+        """
+        if seed is not None:
+            self.np_random, _ = seeding.np_random(seed)
+        self.generation = int((options or {}).get("generation", 1))
+        self.agents = list(self.possible_agents)
+        # position -> seat: which seats form group A (first half) and group B.
+        self._seat_of = self.np_random.permutation(self.config.agents).astype(np.int64)
+        self._step = 0
+        self._games_final: list[np.ndarray] = []
+        self.final_resources = np.zeros((0, self.config.agents))
+        self._last = None
+        self._begin_game()
+        self._prepare_round()
+        return self._observe(), self._infos()
+
+    def _begin_game(self) -> None:
+        self.state = donor.new_state(self.config)
+
+    @property
+    def game(self) -> int:
+        return self._step // self.config.rounds
+
+    @property
+    def round(self) -> int:
+        return self._step % self.config.rounds
+
+    def _prepare_round(self) -> None:
+        donors, recipients = donor.round_pairs(self.config, self.game, self.round)
+        self._donors = self._seat_of[donors]
+        self._recipients = self._seat_of[recipients]
+        n = self.config.agents
+        self._partner = np.empty(n, dtype=np.int64)
+        self._partner[self._donors] = self._recipients
+        self._partner[self._recipients] = self._donors
+        self._is_donor = np.zeros(n, dtype=bool)
+        self._is_donor[self._donors] = True
+
+    def step(
+        self, actions: dict[str, Any]
+    ) -> tuple[
+        dict[str, dict[str, Any]],
+        dict[str, float],
+        dict[str, bool],
+        dict[str, bool],
+        dict[str, dict[str, Any]],
+    ]:
+        if not self.agents:
+            raise RuntimeError("donor_game_v0: the episode is over; call reset() first")
+        signed = np.empty(len(self._donors))
+        for i, seat in enumerate(self._donors):
+            name = self.possible_agents[seat]
+            if name not in actions:
+                raise ValueError(f"donor_game_v0: no action for donor {name!r} this round")
+            signed[i] = float(np.asarray(actions[name]).reshape(-1)[0])
+        before = self.state.resources.copy()
+        self._last_at = (self.game, self.round)
+        self._last = donor.resolve_round(
+            self.config, self.state, self._donors, self._recipients, signed,
+            round_index=self.round,
+        )
+        delta = self.state.resources - before
+        rewards = {a: float(delta[i]) for i, a in enumerate(self.possible_agents)}
+        self._step += 1
+        done = self._step >= self.config.games * self.config.rounds
+        if self.round == 0:  # a game just ended
+            self._games_final.append(self.state.resources.copy())
+            self.final_resources = np.array(self._games_final)
+            if not done:
+                self._begin_game()
+        if done:
+            self._step -= 1  # keep the last round's indices for observations and records
+            obs, infos = self._observe(), self._infos()
+            self.agents = []
+            flags = dict.fromkeys(self.possible_agents, True)
+            return obs, rewards, flags, dict.fromkeys(self.possible_agents, False), infos
+        self._prepare_round()
+        flags = dict.fromkeys(self.possible_agents, False)
+        return self._observe(), rewards, flags, dict(flags), self._infos()
+
+    # -- observations ----------------------------------------------------------------------
+
+    def _observe(self) -> dict[str, dict[str, Any]]:
+        s, p = self.state, self._partner
+        gen, game, rnd = np.array(self.generation, np.int64), self.game, self.round
+        obs: dict[str, dict[str, Any]] = {}
+        for i, name in enumerate(self.possible_agents):
+            j = int(p[i])
+            obs[name] = {
+                "generation": gen,
+                "game": game,
+                "round": rnd,
+                "self": i,
+                "is_donor": int(self._is_donor[i]),
+                "partner": j,
+                "own_resources": np.array(s.resources[i]),
+                "partner_resources": np.array(s.resources[j]),
+                "trace_length": int(s.chain_len[j]),
+                "trace_round": s.chain_round[j].copy(),
+                "trace_donor": s.chain_donor[j].copy(),
+                "trace_recipient": s.chain_recipient[j].copy(),
+                "trace_fraction": s.chain_fraction[j].copy(),
+            }
+        return obs
+
+    def _infos(self) -> dict[str, dict[str, Any]]:
+        return {a: {"acting": bool(self._is_donor[i])} for i, a in enumerate(self.possible_agents)}
+
+    # -- results, records, rendering -------------------------------------------------------
+
+    def scores(self) -> np.ndarray:
+        """Selection score per seat after the episode (see ``selection_score``)."""
+        if len(self.final_resources) < self.config.games:
+            raise RuntimeError("donor_game_v0: scores() needs a finished episode")
+        return donor.generation_scores(self.config, self.final_resources)
+
+    def step_records(self) -> list[Record]:
+        """Transfer records of the last step (seat names; the runner maps them to members)."""
+        r = self._last
+        if r is None:
+            return []
+        names = self.possible_agents
+        game, rnd = self._last_at
+        out = []
+        for k in range(len(r.donors)):
+            shown = float(r.shown_fraction[k])
+            out.append(make_record(
+                "transfer", generation=self.generation, game=game, round=rnd,
+                donor=names[r.donors[k]], recipient=names[r.recipients[k]],
+                kind="punish" if r.punish[k] else "donate",
+                fraction=float(r.fraction[k]), amount=float(r.amount[k]),
+                donor_before=float(r.donor_before[k]),
+                recipient_before=float(r.recipient_before[k]),
+                shown_fraction=None if np.isnan(shown) else shown,
+            ))
+        return out
+
+    def render(self) -> str | None:
+        if self.render_mode != "ansi":
+            return None
+        res = ", ".join(f"{a}={self.state.resources[i]:.1f}"
+                        for i, a in enumerate(self.possible_agents))
+        return f"generation {self.generation} game {self.game} round {self.round}: {res}"
+
+    def close(self) -> None:
+        pass
+
+
+def parallel_env(**config: Any) -> DonorGameEnv:
+    """Factory in PettingZoo's style."""
+    return DonorGameEnv(**config)
