@@ -1,0 +1,1 @@
+"""Statistics over agentsim run records (``events.jsonl``); depends only on the record schema."""

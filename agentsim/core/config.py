@@ -62,7 +62,7 @@ def build_config(cls: type[T], values: Mapping[str, Any]) -> T:
     known = field_names(cls)
     for key in values:
         if key not in known:
-            raise ConfigError(key.split("=")[0], "(unknown key)", known)
+            raise ConfigError.unknown_key(key, known)
     return cls(**values)
 
 
@@ -87,7 +87,7 @@ def parse_overrides(cls: type, items: Iterable[str]) -> dict[str, Any]:
         if not sep or not key:
             raise ConfigError("--set", item, "key=value with key one of " + ", ".join(known))
         if key not in known:
-            raise ConfigError(key, "(unknown key)", known)
+            raise ConfigError.unknown_key(key, known)
         out[key] = _coerce(key, raw.strip(), hints[key])
     return out
 

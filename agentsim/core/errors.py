@@ -34,6 +34,13 @@ class ConfigError(UserError, ValueError):
         self.allowed = allowed_text
         super().__init__(f"invalid {key}={value!r}; allowed: {allowed_text}")
 
+    @classmethod
+    def unknown_key(cls, key: str, known: Iterable[str]) -> ConfigError:
+        """Error for a key that is not a setting at all."""
+        err = cls(key, None, sorted(known))
+        err.args = (f"unknown key {key!r}; allowed keys: {err.allowed}",)
+        return err
+
 
 class BudgetExceeded(AgentsimError):
     """The run's LLM budget (calls, tokens or dollars) is spent; the run stops at a checkpoint."""

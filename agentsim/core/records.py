@@ -28,8 +28,9 @@ RECORD_FIELDS: Mapping[str, tuple[str, ...]] = {
     "run_start": ("run_id", "experiment", "env", "seed", "resumed_from"),
     # Population and seating of a generation: seats[i] is the member on seat i.
     "generation_start": ("generation", "seats", "kinds"),
-    # One agent decision (scripted or LLM); parse_status in PARSE_STATUSES.
-    "decision": ("generation", "game", "round", "agent", "action", "parse_status"),
+    # One agent decision (scripted or LLM); parse_status in PARSE_STATUSES. The runner
+    # adds the env's context (generation, game, round) where the observation has it.
+    "decision": ("step", "agent", "action", "parse_status"),
     # One donor-game interaction; kind is "donate" or "punish".
     "transfer": (
         "generation", "game", "round", "donor", "recipient", "kind", "fraction", "amount",

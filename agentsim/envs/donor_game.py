@@ -79,6 +79,9 @@ class DonorGameEnv(ParallelEnv[str, dict[str, Any], np.ndarray]):
         self.generation = 1
         self.final_resources = np.zeros((0, n))
         self._last: donor.RoundResult | None = None
+        self.fraction_sum = np.zeros(n)
+        self.donor_decisions = np.zeros(n, dtype=np.int64)
+        self.punishments = np.zeros(n, dtype=np.int64)
 
     def _observation_space(self) -> spaces.Dict:
         cfg, n, d = self.config, self.config.agents, self.config.trace_depth
@@ -125,6 +128,11 @@ class DonorGameEnv(ParallelEnv[str, dict[str, Any], np.ndarray]):
         self._games_final: list[np.ndarray] = []
         self.final_resources = np.zeros((0, self.config.agents))
         self._last = None
+        n = self.config.agents
+        # Per-seat tallies over the episode (what summaries need without the event log).
+        self.fraction_sum = np.zeros(n)
+        self.donor_decisions = np.zeros(n, dtype=np.int64)
+        self.punishments = np.zeros(n, dtype=np.int64)
         self._begin_game()
         self._prepare_round()
         return self._observe(), self._infos()
@@ -174,6 +182,10 @@ class DonorGameEnv(ParallelEnv[str, dict[str, Any], np.ndarray]):
             self.config, self.state, self._donors, self._recipients, signed,
             round_index=self.round,
         )
+        r = self._last
+        self.fraction_sum[r.donors] += np.where(r.punish, 0.0, r.fraction)
+        self.donor_decisions[r.donors] += 1
+        self.punishments[r.donors] += r.punish
         delta = self.state.resources - before
         rewards = {a: float(delta[i]) for i, a in enumerate(self.possible_agents)}
         self._step += 1
@@ -228,6 +240,10 @@ class DonorGameEnv(ParallelEnv[str, dict[str, Any], np.ndarray]):
         if len(self.final_resources) < self.config.games:
             raise RuntimeError("donor_game_v0: scores() needs a finished episode")
         return donor.generation_scores(self.config, self.final_resources)
+
+    def mean_donation_fraction(self) -> np.ndarray:
+        """Per seat: mean fraction donated over its donor decisions this episode (punish = 0)."""
+        return self.fraction_sum / np.maximum(self.donor_decisions, 1)
 
     def step_records(self) -> list[Record]:
         """Transfer records of the last step (seat names; the runner maps them to members)."""

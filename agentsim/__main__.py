@@ -1,0 +1,7 @@
+"""``python -m agentsim``."""
+
+import sys
+
+from agentsim.cli import main
+
+sys.exit(main())

@@ -1,0 +1,245 @@
+"""Scripted donor-game strategies.
+
+Every strategy decides for a whole batch of observations at once
+(:meth:`DonorStrategy.decide_batch`) so a population can be run as arrays;
+``act`` is the same rule applied to one observation. Strategies are small
+dataclasses whose fields are their parameters; ``BOUNDS`` gives the range each
+parameter may take under mutation (cultural transmission with variation).
+
+A *trace* is what the donor sees of the recipient (see ``donor_game_v0``):
+entry 0 is the recipient's own latest action, entry 1 what that action's
+recipient did before it, and so on; fractions are signed (negative = punished).
+
+Example:
+    >>> import numpy as np
+    >>> s = TraceAverage(initial=0.5)
+    >>> s.decide_batch(TraceBatch.empty(2)).tolist()
+    [0.5, 0.5]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import numpy.typing as npt
+
+from agentsim.agents.base import Decision
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class TraceBatch:
+    """The decision-relevant part of a batch of donor observations."""
+
+    length: npt.NDArray[np.int64]  # (b,) valid trace entries
+    fraction: FloatArray  # (b, depth) signed fractions, newest first
+
+    @staticmethod
+    def empty(batch: int, depth: int = 3) -> TraceBatch:
+        return TraceBatch(np.zeros(batch, dtype=np.int64), np.zeros((batch, depth)))
+
+    @staticmethod
+    def from_observations(observations: Sequence[Mapping[str, Any]]) -> TraceBatch:
+        return TraceBatch(
+            np.array([o["trace_length"] for o in observations], dtype=np.int64),
+            np.array([o["trace_fraction"] for o in observations], dtype=np.float64),
+        )
+
+    def valid(self) -> npt.NDArray[np.bool_]:
+        """(b, depth) mask of valid entries."""
+        return np.arange(self.fraction.shape[1])[None, :] < self.length[:, None]
+
+
+class DonorStrategy:
+    """Base of scripted donor strategies: batch rule, per-agent ``act``, mutation."""
+
+    kind: ClassVar[str] = ""
+    BOUNDS: ClassVar[Mapping[str, tuple[float, float]]] = {}
+
+    def __post_init__(self) -> None:
+        self.name = self.kind
+        for key, (low, high) in self.BOUNDS.items():
+            value = getattr(self, key)
+            if not low <= value <= high:
+                from agentsim.core.errors import ConfigError
+
+                raise ConfigError(f"{self.kind}.{key}", value, f"a number in [{low}, {high}]")
+
+    def decide_batch(self, batch: TraceBatch) -> FloatArray:
+        """Signed donation fractions for a batch of donor observations."""
+        raise NotImplementedError  # abstract: every concrete strategy overrides it
+
+    def reset(self, *, seed: int | None = None) -> None:
+        """Deterministic strategies keep no state between episodes."""
+
+    def act(self, observation: Mapping[str, Any]) -> Decision:
+        if not observation["is_donor"]:
+            return Decision(action=np.zeros(1, dtype=np.float32))
+        value = self.decide_batch(TraceBatch.from_observations([observation]))[0]
+        return Decision(action=np.array([value], dtype=np.float32))
+
+    def params(self) -> dict[str, Any]:
+        """JSON-ready parameters (the fields of the dataclass)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+
+    def mutated_params(self, rng: np.random.Generator, sigma: float) -> dict[str, Any]:
+        """Parameters of a child: each bounded parameter moved by N(0, sigma*width), clipped."""
+        params = self.params()
+        for key, (low, high) in self.BOUNDS.items():
+            value = params[key] + rng.normal(0.0, sigma * (high - low))
+            params[key] = float(np.clip(value, low, high))
+        return params
+
+
+@dataclass
+class FixedFraction(DonorStrategy):
+    """Donates a fixed fraction of its resources, whatever the recipient did.
+
+    The unconditional baseline of the donor game (Vallinder & Hughes 2024, §1.3
+    donation fraction); ``fraction=0`` is a defector, ``fraction=1`` a full cooperator.
+    """
+
+    kind: ClassVar[str] = "fixed_fraction"
+    BOUNDS: ClassVar[Mapping[str, tuple[float, float]]] = {"fraction": (0.0, 1.0)}
+    fraction: float = 0.5
+
+    def decide_batch(self, batch: TraceBatch) -> FloatArray:
+        return np.full(len(batch.length), float(self.fraction))
+
+
+@dataclass
+class Defector(DonorStrategy):
+    """Always donates nothing (the "always defect" strategy, Axelrod 1984)."""
+
+    kind: ClassVar[str] = "defector"
+
+    def decide_batch(self, batch: TraceBatch) -> FloatArray:
+        return np.zeros(len(batch.length))
+
+
+@dataclass
+class Cooperator(DonorStrategy):
+    """Always donates everything (the "always cooperate" strategy, Axelrod 1984)."""
+
+    kind: ClassVar[str] = "cooperator"
+
+    def decide_batch(self, batch: TraceBatch) -> FloatArray:
+        return np.ones(len(batch.length))
+
+
+@dataclass
+class ImageScoring(DonorStrategy):
+    """Image-scoring discriminator (Nowak & Sigmund 1998, Nature 393:573).
+
+    A recipient has a good image if its latest shown action gave at least
+    ``threshold`` of its resources. Good (or unknown, first round) recipients get
+    ``generosity`` (``initial`` when unknown); bad ones get nothing, or are
+    punished with fraction ``punish`` where costly punishment is enabled.
+    """
+
+    kind: ClassVar[str] = "image_scoring"
+    BOUNDS: ClassVar[Mapping[str, tuple[float, float]]] = {
+        "threshold": (0.0, 1.0), "generosity": (0.0, 1.0), "initial": (0.0, 1.0),
+        "punish": (0.0, 1.0),
+    }
+    threshold: float = 0.3
+    generosity: float = 0.6
+    initial: float = 0.6
+    punish: float = 0.0
+
+    def good(self, batch: TraceBatch) -> npt.NDArray[np.bool_]:
+        return batch.fraction[:, 0] >= self.threshold if batch.fraction.shape[1] else (
+            np.ones(len(batch.length), dtype=bool)
+        )
+
+    def decide_batch(self, batch: TraceBatch) -> FloatArray:
+        known = batch.length > 0
+        good = self.good(batch)
+        out = np.where(good, self.generosity, -self.punish)
+        return np.where(known, out, self.initial)
+
+
+@dataclass
+class Standing(ImageScoring):
+    """Standing discriminator (Sugden 1986; Leimar & Hammerstein 2001).
+
+    Like image scoring, but a recipient that withheld help from a partner in bad
+    standing keeps good standing: a low donation is *justified* when the trace
+    shows its recipient was itself in bad standing. Standing is computed along
+    the visible chain, oldest entry first; entries beyond the trace count as good.
+    """
+
+    kind: ClassVar[str] = "standing"
+
+    def good(self, batch: TraceBatch) -> npt.NDArray[np.bool_]:
+        valid = batch.valid()
+        depth = batch.fraction.shape[1]
+        next_good = np.ones(len(batch.length), dtype=bool)  # beyond the chain: good
+        for k in range(depth - 1, -1, -1):
+            helped = batch.fraction[:, k] >= self.threshold
+            good_k = helped | ~next_good
+            next_good = np.where(valid[:, k], good_k, True)
+        return next_good
+
+
+@dataclass
+class TraceAverage(DonorStrategy):
+    """Trace-averaging reciprocator: donates what the recipient's chain gave, on average.
+
+    The rule the paper's best LLM strategies converge to (Vallinder & Hughes 2024,
+    Table 1, Claude 3.5 Sonnet generation 10: a weighted average of the A/B/C
+    entries, plus a bonus, between a floor and a cap). Entry k has weight
+    ``decay**k``; punishments count as 0; ``initial`` is used without a trace.
+    """
+
+    kind: ClassVar[str] = "trace_average"
+    BOUNDS: ClassVar[Mapping[str, tuple[float, float]]] = {
+        "initial": (0.0, 1.0), "decay": (0.0, 1.0), "bonus": (-0.5, 0.5),
+        "floor": (0.0, 1.0), "cap": (0.0, 1.0),
+    }
+    initial: float = 0.5
+    decay: float = 0.25
+    bonus: float = 0.1
+    floor: float = 0.0
+    cap: float = 1.0
+
+    def decide_batch(self, batch: TraceBatch) -> FloatArray:
+        depth = batch.fraction.shape[1]
+        weights = self.decay ** np.arange(depth) * batch.valid()
+        total = weights.sum(axis=1)
+        shown = np.clip(batch.fraction, 0.0, 1.0)
+        mean = (weights * shown).sum(axis=1) / np.where(total > 0, total, 1.0)
+        low, high = min(self.floor, self.cap), max(self.floor, self.cap)
+        return np.where(total > 0, np.clip(mean + self.bonus, low, high), self.initial)
+
+
+@dataclass
+class RandomDonor(DonorStrategy):
+    """Donates a uniformly random fraction in [low, high] (a noise baseline)."""
+
+    kind: ClassVar[str] = "random"
+    BOUNDS: ClassVar[Mapping[str, tuple[float, float]]] = {"low": (0.0, 1.0), "high": (0.0, 1.0)}
+    low: float = 0.0
+    high: float = 1.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._rng = np.random.default_rng(None)
+
+    def reset(self, *, seed: int | None = None) -> None:
+        if seed is not None:
+            self._rng = np.random.default_rng(seed)
+
+    def decide_batch(self, batch: TraceBatch) -> FloatArray:
+        low, high = min(self.low, self.high), max(self.low, self.high)
+        return self._rng.uniform(low, high, size=len(batch.length))
+
+
+STRATEGIES: tuple[type[DonorStrategy], ...] = (
+    FixedFraction, Defector, Cooperator, ImageScoring, Standing, TraceAverage, RandomDonor,
+)

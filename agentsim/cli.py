@@ -1,0 +1,149 @@
+"""The ``agentsim`` command line: ``envs``, ``agents``, ``run``, ``report``, ``replay``.
+
+User errors (bad arguments, invalid config values, missing run directories)
+print one line ``agentsim: error: ...`` and exit with status 2, without a traceback.
+
+Example:
+    agentsim run donor-game --seed 1 --out runs --set generations=10
+    agentsim report runs/donor-game-seed1-20261126-093000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from agentsim.core.errors import UserError
+
+EXIT_USER_ERROR = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # argparse's default prints the whole usage; one line is easier to act on.
+        self.exit(EXIT_USER_ERROR, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="agentsim", description="Multi-agent social simulation.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub.add_parser("envs", help="list registered environments")
+    sub.add_parser("agents", help="list registered agent kinds")
+    sub.add_parser("experiments", help="list runnable experiments")
+    run = sub.add_parser("run", help="run an experiment into a new run directory")
+    run.add_argument("experiment", help="experiment name, e.g. donor-game (see `experiments`)")
+    add_run_arguments(run)
+    rep = sub.add_parser("report", help="print a text report of a run directory")
+    rep.add_argument("run_dir")
+    rep.add_argument("--json", action="store_true", help="print the statistics as JSON")
+    return p
+
+
+def add_run_arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments shared by ``agentsim run`` and every scenario script."""
+    p.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
+    p.add_argument("--out", default="runs", help="parent folder of run directories (runs)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a setting, e.g. generations=10 (repeatable)")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue a killed run from its checkpoint")
+    p.add_argument("--model", help="LiteLLM model string for LLM agents (default: scripted)")
+    p.add_argument("--api-base", help="API base URL for --model (else LiteLLM's env variables)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the LLM calls/tokens/cost estimate and exit without running")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``agentsim`` and ``python -m agentsim``; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except UserError as exc:
+        print(f"agentsim: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("agentsim: interrupted; resume with --resume RUN_DIR", file=sys.stderr)
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "envs":
+        from agentsim.envs.registry import list_envs
+
+        print("\n".join(list_envs()))
+    elif args.command == "agents":
+        from agentsim.agents.registry import agent_kinds
+
+        print("\n".join(agent_kinds()))
+    elif args.command == "experiments":
+        from agentsim.runtime.experiment import EXPERIMENTS
+
+        for name, spec in sorted(EXPERIMENTS.items()):
+            print(f"{name:24s} {spec.env_id:16s} {spec.description}")
+    elif args.command == "run":
+        return run_command(args.experiment, args)
+    elif args.command == "report":
+        return _report(Path(args.run_dir), as_json=args.json)
+    return 0
+
+
+def run_command(experiment: str, args: argparse.Namespace) -> int:
+    """``agentsim run``: a new run, or ``--resume`` of an existing one."""
+    from agentsim.runtime.experiment import (
+        ExperimentConfig,
+        make_config,
+        run_experiment,
+        run_name,
+    )
+    from agentsim.runtime.progress import ProgressBar
+    from agentsim.runtime.rundir import RunDir
+
+    if args.model is not None or args.api_base is not None:
+        raise UserError("--model/--api-base: LLM agents are not available in this build yet")
+    if args.resume:
+        if args.overrides:
+            raise UserError("--set cannot change a resumed run; its config.json is fixed")
+        run = RunDir.open(args.resume)
+        config = ExperimentConfig.from_json(run.config())
+    else:
+        config = make_config(experiment, args.seed, args.overrides)
+        if args.dry_run:
+            print(f"{experiment}: scripted agents only: 0 LLM calls, 0 tokens, $0.00")
+            return 0
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        run = RunDir.create(args.out, run_name(config, stamp), config.to_json())
+    bar = ProgressBar(f"{config.experiment} generations", enabled=False if args.quiet else None)
+    summary = asyncio.run(run_experiment(run, config, progress=bar))
+    _print_run_result(run.path, summary)
+    return 0
+
+
+def _print_run_result(path: Path, summary: dict[str, Any]) -> None:
+    print(f"run directory: {path}")
+    print(f"summary:       {path / 'summary.json'}")
+    print(f"status: {summary['status']}; generations: {summary['generations_completed']}; "
+          f"final mean resources: {summary['final_mean_resources']:.2f}")
+
+
+def _report(path: Path, *, as_json: bool) -> int:
+    from agentsim.runtime.rundir import RunDir
+
+    run = RunDir.open(path)
+    try:
+        from analysis.report import text_report, run_statistics
+    except ImportError:
+        raise UserError("the analysis package is not installed (pip install -e .)") from None
+    events = run.file("events.jsonl")
+    if not events.is_file():
+        raise UserError(f"{path} has no events.jsonl yet")
+    if as_json:
+        print(json.dumps(run_statistics(events), indent=2))
+    else:
+        print(text_report(events, run.config()))
+    return 0

@@ -1,0 +1,310 @@
+"""Experiments: an env plus a population evolving over generations, written to a run directory.
+
+An experiment is named (``donor-game``), has one frozen settings dataclass for
+the generation loop and uses its env's config dataclass for the rules; both are
+overridable with ``--set key=value``. Each generation: build the members'
+agents, play one episode (one generation of the env), select survivors, create
+new members through the reproduction hook, write records, checkpoint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.metadata
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from agentsim.core.config import (
+    build_config,
+    check_choice,
+    check_number,
+    config_dict,
+    field_names,
+    parse_overrides,
+)
+from agentsim.core.errors import ConfigError
+from agentsim.core.records import Record, make_record
+from agentsim.core.seeding import SeedStreams
+from agentsim.envs.registry import env_factory, make_env
+from agentsim.evolution.population import Member, MutationReproducer, Reproducer, parse_population
+from agentsim.evolution.selection import SELECTION_METHODS, select_survivors
+from agentsim.runtime.rundir import RunDir
+from agentsim.runtime.runner import NullRecorder, Recorder, arun_episode
+from agentsim.runtime.summary import summarise
+
+RECORD_LEVELS = ("full", "summary")
+DEFAULT_POPULATION = "trace_average:4,image_scoring:2,standing:2,fixed_fraction:2,defector:2"
+
+
+@dataclass(frozen=True)
+class EvolutionSettings:
+    """The generation loop (defaults follow Vallinder & Hughes 2024).
+
+    Attributes:
+        generations: number of generations (paper: 10).
+        survival_fraction: share of the population that survives (paper: top 50%).
+        selection: ``top``, ``random`` or ``proportional`` (score-proportional).
+        mutation: std of scripted parameter mutation, as a fraction of each range.
+        population: generation-1 members as ``kind:count,...`` (must sum to ``agents``).
+        record: ``full`` (every decision and transfer) or ``summary`` (per game/generation).
+    """
+
+    generations: int = 10
+    survival_fraction: float = 0.5
+    selection: str = "top"
+    mutation: float = 0.05
+    population: str = DEFAULT_POPULATION
+    record: str = "full"
+
+    def __post_init__(self) -> None:
+        check_number("generations", self.generations, low=1, high=100_000, integer=True)
+        check_number("survival_fraction", self.survival_fraction, low=0.0, high=1.0)
+        check_choice("selection", self.selection, SELECTION_METHODS)
+        check_number("mutation", self.mutation, low=0.0, high=1.0)
+        check_choice("record", self.record, RECORD_LEVELS)
+        parse_population(self.population)  # validates kinds and counts
+
+
+@dataclass(frozen=True)
+class ExperimentSpec:
+    """A named experiment: which env, which env settings differ from the env's defaults."""
+
+    name: str
+    env_id: str
+    description: str
+    env_defaults: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    settings_defaults: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
+EXPERIMENTS: dict[str, ExperimentSpec] = {
+    "donor-game": ExperimentSpec(
+        "donor-game", "donor_game_v0",
+        "Vallinder & Hughes 2024 donor game with cultural evolution (no punishment)",
+    ),
+    "donor-game-punishment": ExperimentSpec(
+        "donor-game-punishment", "donor_game_v0",
+        "the costly-punishment variant (donor pays x, recipient loses 2x)",
+        env_defaults={"punishment": "costly"},
+        settings_defaults={
+            "population": "trace_average:4,image_scoring:4,standing:2,defector:2",
+        },
+    ),
+}
+
+
+def experiment_spec(name: str) -> ExperimentSpec:
+    if name not in EXPERIMENTS:
+        raise ConfigError("experiment", name, sorted(EXPERIMENTS))
+    return EXPERIMENTS[name]
+
+
+def env_config_class(env_id: str) -> type:
+    """The config dataclass of an env (its factory's ``config`` type)."""
+    from agentsim.games.donor import DonorGameConfig
+
+    env_factory(env_id)  # validates the id
+    return DonorGameConfig
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """Everything needed to rerun an experiment; serialised as ``config.json``."""
+
+    experiment: str
+    seed: int
+    settings: EvolutionSettings
+    env: Mapping[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "experiment": self.experiment,
+            "env_id": experiment_spec(self.experiment).env_id,
+            "seed": self.seed,
+            "settings": config_dict(self.settings),
+            "env": dict(self.env),
+            "agentsim_version": importlib.metadata.version("agentsim"),
+        }
+
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> ExperimentConfig:
+        return make_config(data["experiment"], data["seed"], settings=data["settings"],
+                           env=data["env"])
+
+
+def make_config(
+    experiment: str,
+    seed: int,
+    overrides: Iterable[str] = (),
+    *,
+    settings: Mapping[str, Any] | None = None,
+    env: Mapping[str, Any] | None = None,
+) -> ExperimentConfig:
+    """Validated config from defaults, explicit values and ``key=value`` overrides."""
+    spec = experiment_spec(experiment)
+    check_number("seed", seed, low=0, integer=True)
+    env_cls = env_config_class(spec.env_id)
+    s_values = {**spec.settings_defaults, **(settings or {})}
+    e_values = {**spec.env_defaults, **(env or {})}
+    s_keys, e_keys = field_names(EvolutionSettings), field_names(env_cls)
+    for item in overrides:
+        key = item.partition("=")[0].strip()
+        if key in s_keys:
+            s_values.update(parse_overrides(EvolutionSettings, [item]))
+        elif key in e_keys:
+            e_values.update(parse_overrides(env_cls, [item]))
+        else:
+            raise ConfigError.unknown_key(key or item, s_keys + e_keys)
+    settings_obj = build_config(EvolutionSettings, s_values)
+    env_obj = build_config(env_cls, e_values)
+    if round(settings_obj.survival_fraction * getattr(env_obj, "agents", 2)) < 1:
+        raise ConfigError("survival_fraction", settings_obj.survival_fraction,
+                          "a fraction that keeps at least one member")
+    n_members = len(parse_population(settings_obj.population))
+    agents = getattr(env_obj, "agents", n_members)
+    if n_members != agents:
+        raise ConfigError("population", settings_obj.population,
+                          f"kind:count,... with counts summing to agents={agents}")
+    return ExperimentConfig(experiment, seed, settings_obj, config_dict(env_obj))
+
+
+def run_name(config: ExperimentConfig, stamp: str) -> str:
+    """Run directory name: experiment, seed and time."""
+    return f"{config.experiment}-seed{config.seed}-{stamp}"
+
+
+class _MemberRecorder:
+    """Renames seats to member ids in records, and adds the generation."""
+
+    FIELDS = ("agent", "donor", "recipient")
+
+    def __init__(self, inner: Recorder, seats: Mapping[str, str], generation: int) -> None:
+        self.inner, self.seats, self.generation = inner, seats, generation
+        self.discard = getattr(inner, "discard", False)
+
+    def record(self, record: Record) -> None:
+        for key in self.FIELDS:
+            if key in record:
+                record[key] = self.seats.get(record[key], record[key])
+        record.setdefault("generation", self.generation)
+        self.inner.record(record)
+
+    def flush(self) -> None:
+        self.inner.flush()
+
+
+ProgressFn = Callable[[int, int], None]
+
+
+async def run_experiment(
+    run: RunDir,
+    config: ExperimentConfig,
+    *,
+    reproducer: Reproducer | None = None,
+    progress: ProgressFn | None = None,
+) -> dict[str, Any]:
+    """Run (or resume, if the run has a checkpoint) an experiment; returns the summary."""
+    settings = config.settings
+    streams = SeedStreams(config.seed)
+    reproducer = reproducer or MutationReproducer(settings.mutation)
+    checkpoint = run.checkpoint()
+    log = run.event_log(truncate_to=checkpoint["events_offset"] if checkpoint else 0)
+    start, members = _starting_point(checkpoint, settings)
+    log.record(make_record(
+        "run_start", run_id=run.path.name, experiment=config.experiment,
+        env=experiment_spec(config.experiment).env_id, seed=config.seed,
+        resumed_from=checkpoint["generation"] if checkpoint else None,
+    ))
+    env = make_env(experiment_spec(config.experiment).env_id, **config.env)
+    recorder: Recorder = log if settings.record == "full" else NullRecorder()
+    for generation in range(start, settings.generations + 1):
+        members = await _play_generation(
+            env, members, generation, config, streams, reproducer, log, recorder,
+        )
+        log.record(make_record("checkpoint", generation=generation))
+        run.write_checkpoint({
+            "generation": generation,
+            "members": [m.to_json() for m in members],
+            "events_offset": log.offset(),
+        })
+        if progress:
+            progress(generation, settings.generations)
+    log.record(make_record("run_end", status="completed",
+                           generations_completed=settings.generations))
+    log.close()
+    summary = summarise(run.file("events.jsonl"))
+    run.write_summary(summary)
+    return summary
+
+
+def _starting_point(
+    checkpoint: dict[str, Any] | None, settings: EvolutionSettings
+) -> tuple[int, list[Member]]:
+    if checkpoint is None:
+        return 1, parse_population(settings.population)
+    return checkpoint["generation"] + 1, [Member.from_json(m) for m in checkpoint["members"]]
+
+
+async def _play_generation(
+    env: Any,
+    members: list[Member],
+    generation: int,
+    config: ExperimentConfig,
+    streams: SeedStreams,
+    reproducer: Reproducer,
+    log: Any,
+    recorder: Recorder,
+) -> list[Member]:
+    """One generation: play, record results, select, reproduce; returns the next population."""
+    seats = dict(zip(env.possible_agents, (m.id for m in members), strict=True))
+    log.record(make_record("generation_start", generation=generation,
+                           seats=list(seats.values()), kinds={m.id: m.kind for m in members}))
+    agents = {seat: m.build() for seat, m in zip(env.possible_agents, members, strict=True)}
+    await arun_episode(env, agents, seed=streams.env(generation),
+                       recorder=_MemberRecorder(recorder, seats, generation),
+                       options={"generation": generation})
+    ids = [m.id for m in members]
+    for game, final in enumerate(env.final_resources):
+        log.record(make_record("game_end", generation=generation, game=game,
+                               final_resources=dict(zip(ids, final.tolist(), strict=True))))
+    scores = env.scores()
+    next_members = members
+    if generation < config.settings.generations:
+        next_members = await _next_generation(
+            members, scores, generation, config.settings, streams, reproducer, log)
+    log.record(make_record(
+        "generation_end", generation=generation,
+        mean_final_resources=float(env.final_resources.mean()),
+        mean_donation_fraction=dict(zip(ids, env.mean_donation_fraction().tolist(), strict=True)),
+        donor_decisions=int(env.donor_decisions.sum()), punishments=int(env.punishments.sum()),
+    ))
+    return next_members
+
+
+async def _next_generation(
+    members: list[Member],
+    scores: np.ndarray,
+    generation: int,
+    settings: EvolutionSettings,
+    streams: SeedStreams,
+    reproducer: Reproducer,
+    log: Any,
+) -> list[Member]:
+    rng = streams.generation_rng(generation)
+    n_keep = int(round(settings.survival_fraction * len(members)))
+    keep = select_survivors(scores, n_keep, settings.selection, rng)
+    survivors = [members[i] for i in keep]
+    removed = [m.id for i, m in enumerate(members) if i not in set(keep.tolist())]
+    log.record(make_record(
+        "selection", generation=generation, method=settings.selection,
+        scores={m.id: float(s) for m, s in zip(members, scores, strict=True)},
+        survivors=[m.id for m in survivors], removed=removed,
+    ))
+    children = await reproducer.reproduce(
+        survivors, [float(scores[i]) for i in keep], len(members) - n_keep, generation + 1, rng)
+    for child in children:
+        log.record(make_record("reproduction", generation=generation + 1, child=child.id,
+                               parents=list(child.parents), kind=child.kind, params=child.params))
+    return survivors + children

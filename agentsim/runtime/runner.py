@@ -1,0 +1,217 @@
+"""Play one episode of any PettingZoo env with any agents.
+
+``run_episode`` works for ``ParallelEnv`` and ``AECEnv`` and for agents with a
+sync ``act`` or an async ``aact``. In a parallel env, all decisions of a step are
+issued concurrently, so a round of LLM agents costs one model latency, not six.
+
+Agents that do not act this step (``infos[agent]["acting"] is False``, e.g. the
+recipients of a donor-game round) are not asked; the env gets a no-op action.
+
+Example:
+    >>> import agentsim
+    >>> from agentsim.agents.scripted.donor import Cooperator
+    >>> env = agentsim.make_env("donor_game_v0", agents=4, rounds=4)
+    >>> result = run_episode(env, {a: Cooperator() for a in env.possible_agents}, seed=0)
+    >>> result.steps, round(sum(result.returns.values()))
+    (8, 400)
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+from gymnasium import spaces
+from pettingzoo import AECEnv
+
+from agentsim.agents.base import Decision, has_async
+from agentsim.core.records import Record, make_record
+
+_CONTEXT_KEYS = ("generation", "game", "round")
+
+
+class Recorder(Protocol):
+    """Where records go: the run directory's event log, a list, ..."""
+
+    def record(self, record: Record) -> None: ...
+
+    def flush(self) -> None: ...
+
+
+class NullRecorder:
+    """Discards records (summary-only runs); the runner skips building them."""
+
+    discard = True
+
+    def record(self, record: Record) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+
+class ListRecorder:
+    """Keeps records in memory (what ``run_episode`` returns when no recorder is given)."""
+
+    def __init__(self) -> None:
+        self.records: list[Record] = []
+
+    def record(self, record: Record) -> None:
+        self.records.append(record)
+
+    def flush(self) -> None:
+        pass
+
+
+@dataclass
+class EpisodeResult:
+    """Outcome of one episode: summed rewards per agent, steps, and the records written."""
+
+    returns: dict[str, float]
+    steps: int
+    records: list[Record] = field(default_factory=list)
+
+
+def run_episode(
+    env: Any,
+    agents: Mapping[str, Any],
+    *,
+    seed: int | None,
+    recorder: Recorder | None = None,
+    options: dict[str, Any] | None = None,
+) -> EpisodeResult:
+    """Play one episode and return its result (records are also sent to ``recorder``).
+
+    Raises:
+        ValueError: if an env agent has no agent in ``agents``.
+        RuntimeError: if called from a running event loop with async agents
+            (use :func:`arun_episode` there).
+    """
+    return asyncio.run(arun_episode(env, agents, seed=seed, recorder=recorder, options=options))
+
+
+async def arun_episode(
+    env: Any,
+    agents: Mapping[str, Any],
+    *,
+    seed: int | None,
+    recorder: Recorder | None = None,
+    options: dict[str, Any] | None = None,
+) -> EpisodeResult:
+    """Async form of :func:`run_episode`, for running many episodes concurrently."""
+    missing = [a for a in env.possible_agents if a not in agents]
+    if missing:
+        raise ValueError(f"no agent given for {', '.join(missing)}")
+    keep = recorder is None
+    rec: Recorder = ListRecorder() if recorder is None else recorder
+    if isinstance(env, AECEnv):
+        returns, steps = await _run_aec(env, agents, seed, rec, options)
+    else:
+        returns, steps = await _run_parallel(env, agents, seed, rec, options)
+    rec.flush()
+    records = rec.records if keep and isinstance(rec, ListRecorder) else []
+    return EpisodeResult(returns, steps, records)
+
+
+async def decide(agent: Any, observation: Any) -> Decision:
+    """One decision from a sync or async agent."""
+    if has_async(agent):
+        decision: Decision = await agent.aact(observation)
+        return decision
+    result: Decision = agent.act(observation)
+    return result
+
+
+async def _run_parallel(
+    env: Any, agents: Mapping[str, Any], seed: int | None, rec: Recorder,
+    options: dict[str, Any] | None,
+) -> tuple[dict[str, float], int]:
+    observations, infos = env.reset(seed=seed, options=options)
+    _reset_agents(agents, env.possible_agents, seed)
+    returns = dict.fromkeys(env.possible_agents, 0.0)
+    step = 0
+    while env.agents:
+        acting = [a for a in env.agents if infos.get(a, {}).get("acting", True)]
+        decisions = await asyncio.gather(*(decide(agents[a], observations[a]) for a in acting))
+        actions = {a: _noop(env.action_space(a)) for a in env.agents}
+        for a, d in zip(acting, decisions, strict=True):
+            actions[a] = d.action
+            _record_decision(rec, step, a, d, observations[a])
+        observations, rewards, _, _, infos = env.step(actions)
+        for a, r in rewards.items():
+            returns[a] += float(r)
+        _record_env(rec, env)
+        rec.flush()
+        step += 1
+    return returns, step
+
+
+async def _run_aec(
+    env: Any, agents: Mapping[str, Any], seed: int | None, rec: Recorder,
+    options: dict[str, Any] | None,
+) -> tuple[dict[str, float], int]:
+    env.reset(seed=seed, options=options)
+    _reset_agents(agents, env.possible_agents, seed)
+    returns = dict.fromkeys(env.possible_agents, 0.0)
+    step = 0
+    for a in env.agent_iter():
+        observation, reward, terminated, truncated, _ = env.last()
+        returns[a] += float(reward)
+        if terminated or truncated:
+            env.step(None)
+            continue
+        d = await decide(agents[a], observation)
+        _record_decision(rec, step, a, d, observation)
+        env.step(d.action)
+        _record_env(rec, env)
+        rec.flush()
+        step += 1
+    return returns, step
+
+
+def _reset_agents(agents: Mapping[str, Any], order: list[str], seed: int | None) -> None:
+    # Each agent gets its own seed derived from the episode seed and its seat.
+    seeds = np.random.SeedSequence(seed).spawn(len(order)) if seed is not None else None
+    for i, a in enumerate(order):
+        agent_seed = int(seeds[i].generate_state(1)[0]) if seeds is not None else None
+        agents[a].reset(seed=agent_seed)
+
+
+def _noop(space: spaces.Space[Any]) -> Any:
+    if isinstance(space, spaces.Box):
+        return np.zeros(space.shape, dtype=space.dtype)
+    if isinstance(space, spaces.Discrete):
+        return int(space.start)
+    return space.sample()
+
+
+def _record_decision(rec: Recorder, step: int, agent: str, d: Decision, obs: Any) -> None:
+    if getattr(rec, "discard", False):
+        return
+    context = {k: _plain(obs[k]) for k in _CONTEXT_KEYS if isinstance(obs, Mapping) and k in obs}
+    usage = d.usage
+    rec.record(make_record(
+        "decision", step=step, agent=agent, action=_plain(d.action), parse_status=d.parse_status,
+        rationale=d.rationale, raw=d.raw, llm_calls=usage.calls,
+        prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
+        cost_usd=usage.cost_usd, **context, **d.extra,
+    ))
+
+
+def _record_env(rec: Recorder, env: Any) -> None:
+    if getattr(rec, "discard", False):
+        return
+    step_records = getattr(env.unwrapped, "step_records", None)
+    if step_records is not None:
+        for r in step_records():
+            rec.record(r)
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready copy of an action or observation value."""
+    if isinstance(value, np.ndarray | np.generic):
+        return value.tolist()
+    return value
