@@ -150,7 +150,11 @@ def make_config(
     e_values = {**spec.env_defaults, **(env or {})}
     s_keys, e_keys = field_names(EvolutionSettings), field_names(env_cls)
     for item in overrides:
-        key = item.partition("=")[0].strip()
+        key, sep, _ = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError("--set", item, "key=value with key one of " + ", ".join(
+                sorted(s_keys + e_keys)))
         if key in s_keys:
             s_values.update(parse_overrides(EvolutionSettings, [item]))
         elif key in e_keys:

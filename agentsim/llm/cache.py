@@ -1,0 +1,113 @@
+"""The SQLite response cache behind record/replay (``llm_cache.sqlite`` in a run directory).
+
+Keys are :func:`~agentsim.llm.types.prompt_hash` values; values are JSON (the
+:class:`~agentsim.llm.types.ChatResult` fields plus a short request summary), never
+pickle, so a cache file is data that anyone can inspect. WAL mode lets a reader (a
+report) open the file while a run writes to it.
+
+Example:
+    >>> import tempfile, os
+    >>> from agentsim.llm.types import ChatRequest, ChatResult, prompt_hash
+    >>> req = ChatRequest.build("offline/donor", "hi")
+    >>> res = ChatResult("Answer: 1", 1, 2, None, 0.1, 1, False, "offline/donor")
+    >>> with ResponseCache(os.path.join(tempfile.mkdtemp(), "c.sqlite")) as cache:
+    ...     cache.put(prompt_hash(req), req, res)
+    ...     cache.get(prompt_hash(req)).text, len(cache)
+    ('Answer: 1', 1)
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from dataclasses import asdict, fields
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from agentsim.llm.types import ChatRequest, ChatResult
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS responses (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    created REAL NOT NULL
+)
+"""
+_RESULT_FIELDS = tuple(f.name for f in fields(ChatResult))
+
+
+class ResponseCache:
+    """A thread-safe SQLite map from prompt hash to a recorded :class:`ChatResult`.
+
+    Args:
+        path: the database file; created (with its parent folder) when missing.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # One connection shared by all threads, serialised by our own lock.
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._lock = threading.Lock()
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # NORMAL is durable across application crashes in WAL mode, and much faster.
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(_SCHEMA)
+
+    def get(self, key: str) -> ChatResult | None:
+        """The recorded result for ``key`` (as first recorded), or None."""
+        with self._lock:
+            row = self._db.execute("SELECT value FROM responses WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        stored = json.loads(row[0])["result"]
+        return ChatResult(**{name: stored[name] for name in _RESULT_FIELDS})
+
+    def put(self, key: str, request: ChatRequest, result: ChatResult) -> None:
+        """Record ``result`` under ``key``; an existing entry is kept (first reply wins)."""
+        value = json.dumps({"result": asdict(result), "request": _summary(request)})
+        with self._lock:
+            self._db.execute(
+                "INSERT OR IGNORE INTO responses (key, value, created) VALUES (?, ?, ?)",
+                (key, value, time.time()),
+            )
+
+    def __len__(self) -> int:
+        with self._lock:
+            (count,) = self._db.execute("SELECT COUNT(*) FROM responses").fetchone()
+        return int(count)
+
+    def close(self) -> None:
+        """Close the database (idempotent)."""
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> ResponseCache:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _summary(request: ChatRequest) -> dict[str, Any]:
+    # Enough to recognise an entry when debugging a replay miss; no endpoint, no keys.
+    return {
+        "model": request.model,
+        "purpose": request.purpose,
+        "agent": request.agent,
+        "temperature": request.temperature,
+        "max_tokens": request.max_tokens,
+        "seed": request.seed,
+        "sample_index": request.sample_index,
+        "response_format": request.response_format is not None,
+        "n_messages": len(request.messages),
+    }

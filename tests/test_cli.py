@@ -1,0 +1,72 @@
+"""The command line: happy paths and user errors (one line, exit 2, no traceback)."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from agentsim.cli import main
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "agentsim", *args], capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_envs_lists_the_donor_game(capsys):
+    assert main(["envs"]) == 0
+    assert "donor_game_v0" in capsys.readouterr().out
+
+
+def test_run_then_report(tmp_path, capsys):
+    assert main(["run", "donor-game", "--seed", "1", "--out", str(tmp_path), "--quiet",
+                 "--set", "generations=3", "--set", "pairing=released_code"]) == 0
+    out = capsys.readouterr().out
+    assert "run directory:" in out and "summary.json" in out
+    (run_dir,) = tmp_path.iterdir()
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["env"]["pairing"] == "released_code" and config["settings"]["generations"] == 3
+    assert main(["report", str(run_dir)]) == 0
+    report = capsys.readouterr().out
+    assert "mean final res" in report and "reciprocity" in report
+    assert main(["report", str(run_dir), "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert set(stats["mean_final_resources"]) == {"1", "2", "3"}
+
+
+def test_dry_run_calls_nothing_and_writes_nothing(tmp_path, capsys):
+    assert main(["run", "donor-game", "--out", str(tmp_path), "--dry-run"]) == 0
+    assert "0 LLM calls" in capsys.readouterr().out
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["run", "donor-game", "--set", "pairing=zigzag"], "pairing"),
+    (["run", "donor-game", "--set", "generations=ten"], "generations"),
+    (["run", "donor-game", "--set", "nonsense=1"], "unknown key 'nonsense'"),
+    (["run", "donor-game", "--set", "noequals"], "key=value"),
+    (["run", "donor-game", "--set", "population=defector:3"], "agents=12"),
+    (["run", "donor-game", "--set", "population=hawk:12"], "image_scoring"),
+    (["run", "no-such-game"], "donor-game"),
+    (["run", "donor-game", "--seed", "-1"], "seed"),
+    (["run", "donor-game", "--seed", "x"], "--seed"),
+    (["report", "/nonexistent/run"], "not a run directory"),
+    (["run", "donor-game", "--resume", "/nonexistent/run"], "not a run directory"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_user_errors_are_one_line_with_exit_2(args, needle):
+    result = _cli(*args)
+    assert result.returncode == 2, result
+    assert needle in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_resume_of_a_finished_run_is_a_no_op_with_the_same_summary(tmp_path, capsys):
+    assert main(["run", "donor-game", "--out", str(tmp_path), "--quiet",
+                 "--set", "generations=2"]) == 0
+    (run_dir,) = tmp_path.iterdir()
+    before = (run_dir / "summary.json").read_text()
+    assert main(["run", "donor-game", "--resume", str(run_dir), "--quiet"]) == 0
+    assert (run_dir / "summary.json").read_text() == before
