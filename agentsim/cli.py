@@ -67,6 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"agentsim: error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except BrokenPipeError:  # e.g. `agentsim report RUN | head`
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("agentsim: interrupted; resume with --resume RUN_DIR", file=sys.stderr)
         return 130

@@ -208,27 +208,35 @@ class DonorGameEnv(ParallelEnv[str, dict[str, Any], np.ndarray]):
     # -- observations ----------------------------------------------------------------------
 
     def _observe(self) -> dict[str, dict[str, Any]]:
+        # Gather every agent's view with whole-population array operations, then hand out
+        # rows: the arrays are fresh each step, so the rows are never mutated afterwards.
         s, p = self.state, self._partner
         gen, game, rnd = np.array(self.generation, np.int64), self.game, self.round
-        obs: dict[str, dict[str, Any]] = {}
-        for i, name in enumerate(self.possible_agents):
-            j = int(p[i])
-            obs[name] = {
+        own, theirs = s.resources.copy(), s.resources[p]
+        trace_len = s.chain_len[p].tolist()
+        chain = s.chain[p]
+        ints = chain[..., :3].astype(np.int64)
+        rounds, donors, recipients = ints[..., 0], ints[..., 1], ints[..., 2]
+        fractions = np.ascontiguousarray(chain[..., 3])
+        is_donor, partner = self._is_donor.tolist(), p.tolist()
+        return {
+            name: {
                 "generation": gen,
                 "game": game,
                 "round": rnd,
                 "self": i,
-                "is_donor": int(self._is_donor[i]),
-                "partner": j,
-                "own_resources": np.array(s.resources[i]),
-                "partner_resources": np.array(s.resources[j]),
-                "trace_length": int(s.chain_len[j]),
-                "trace_round": s.chain_round[j].copy(),
-                "trace_donor": s.chain_donor[j].copy(),
-                "trace_recipient": s.chain_recipient[j].copy(),
-                "trace_fraction": s.chain_fraction[j].copy(),
+                "is_donor": int(is_donor[i]),
+                "partner": partner[i],
+                "own_resources": own[i : i + 1].reshape(()),
+                "partner_resources": theirs[i : i + 1].reshape(()),
+                "trace_length": trace_len[i],
+                "trace_round": rounds[i],
+                "trace_donor": donors[i],
+                "trace_recipient": recipients[i],
+                "trace_fraction": fractions[i],
             }
-        return obs
+            for i, name in enumerate(self.possible_agents)
+        }
 
     def _infos(self) -> dict[str, dict[str, Any]]:
         return {a: {"acting": bool(self._is_donor[i])} for i, a in enumerate(self.possible_agents)}

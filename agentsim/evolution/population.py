@@ -89,31 +89,56 @@ class MutationReproducer:
 
 
 def parse_population(spec: str, generation: int = 1) -> list[Member]:
-    """Members from ``"kind:count,kind:count"`` (default parameters), ids ``"1_1"``...
+    """Members from ``"kind:count,kind[key=value;key=value]:count"``, ids ``"1_1"``...
+
+    Parameters in brackets override the kind's defaults.
 
     Example:
         >>> [m.id + "=" + m.kind for m in parse_population("defector:1,cooperator:2")]
         ['1_1=defector', '1_2=cooperator', '1_3=cooperator']
+        >>> parse_population("image_scoring[punish=0.5]:1")[0].params["punish"]
+        0.5
     """
-    from agentsim.agents.registry import agent_kinds
+    members: list[tuple[str, dict[str, Any]]] = []
+    for part in spec.split(","):
+        kind, params, n = _parse_population_part(spec, part.strip())
+        members += [(kind, params)] * n
+    ids = new_member_ids(generation, len(members))
+    return [Member(i, kind, dict(params), generation)
+            for i, (kind, params) in zip(ids, members, strict=True)]
+
+
+_POPULATION_FORMAT = "kind:count or kind[key=value;...]:count, comma-separated"
+
+
+def _parse_population_part(spec: str, part: str) -> tuple[str, dict[str, Any], int]:
+    from agentsim.agents.registry import agent_kinds, agent_params
     from agentsim.core.errors import ConfigError
 
-    kinds: list[str] = []
-    for part in spec.split(","):
-        kind, _, count = part.strip().partition(":")
-        if kind not in agent_kinds():
-            raise ConfigError("population", spec, "kind:count,... with kinds " + ", ".join(
-                agent_kinds()))
+    head, _, count = part.rpartition(":") if ":" in part else (part, "", "1")
+    kind, _, rest = head.partition("[")
+    if kind not in agent_kinds():
+        raise ConfigError("population", spec, f"{_POPULATION_FORMAT}; kinds: "
+                          + ", ".join(agent_kinds()))
+    if rest and not rest.endswith("]"):
+        raise ConfigError("population", spec, _POPULATION_FORMAT)
+    overrides: dict[str, Any] = {}
+    for item in filter(None, rest[:-1].split(";")):
+        key, _, value = item.partition("=")
         try:
-            n = int(count) if count else 1
+            overrides[key.strip()] = float(value)
         except ValueError:
-            raise ConfigError("population", spec, "kind:count with an integer count") from None
-        if n < 0:
-            raise ConfigError("population", spec, "kind:count with count >= 0")
-        kinds += [kind] * n
-    ids = new_member_ids(generation, len(kinds))
-    return [Member(i, k, dict(_default_params(k)), generation) for i, k in zip(ids, kinds,
-                                                                            strict=True)]
+            raise ConfigError("population", spec, _POPULATION_FORMAT + " (numeric values)") \
+                from None
+    try:
+        n = int(count)
+    except ValueError:
+        raise ConfigError("population", spec, _POPULATION_FORMAT + " (integer counts)") from None
+    if n < 0:
+        raise ConfigError("population", spec, _POPULATION_FORMAT + " (counts >= 0)")
+    params = {**_default_params(kind), **overrides}
+    agent_params(make_agent(kind, **params))  # validates names and ranges
+    return kind, params, n
 
 
 def _default_params(kind: str) -> dict[str, Any]:

@@ -94,38 +94,50 @@ class DonorGameConfig:
 class DonorState:
     """Mutable state of one game for the whole population.
 
-    The trace arrays hold each agent's chain newest first; unused slots are -1
-    (and 0.0 for fractions). ``chain_fraction`` is signed: negative = punish.
+    ``chain[i, k]`` is entry k (newest first) of agent i's trace as
+    ``(round, donor, recipient, signed fraction)``; unused entries are
+    ``(-1, -1, -1, 0)``. One array keeps the per-round update to one gather and
+    one scatter. Negative fractions are punishments.
     """
 
     resources: FloatArray
     chain_len: IntArray
-    chain_round: IntArray
-    chain_donor: IntArray
-    chain_recipient: IntArray
-    chain_fraction: FloatArray
-    last_fraction: FloatArray = field(default_factory=lambda: np.zeros(0))
+    chain: FloatArray
+    last_fraction: FloatArray
 
     def copy(self) -> DonorState:
-        return DonorState(*(np.array(getattr(self, f)) for f in _STATE_FIELDS))
+        return DonorState(self.resources.copy(), self.chain_len.copy(), self.chain.copy(),
+                          self.last_fraction.copy())
+
+    @property
+    def chain_round(self) -> FloatArray:
+        return self.chain[..., 0]
+
+    @property
+    def chain_donor(self) -> FloatArray:
+        return self.chain[..., 1]
+
+    @property
+    def chain_recipient(self) -> FloatArray:
+        return self.chain[..., 2]
+
+    @property
+    def chain_fraction(self) -> FloatArray:
+        return self.chain[..., 3]
 
 
-_STATE_FIELDS = (
-    "resources", "chain_len", "chain_round", "chain_donor", "chain_recipient",
-    "chain_fraction", "last_fraction",
-)
+_EMPTY_ENTRY = (-1.0, -1.0, -1.0, 0.0)
 
 
 def new_state(cfg: DonorGameConfig) -> DonorState:
     """State at the start of a game: every agent holds the endowment, no traces."""
     n, d = cfg.agents, cfg.trace_depth
+    chain = np.empty((n, d, 4))
+    chain[...] = _EMPTY_ENTRY
     return DonorState(
         resources=np.full(n, float(cfg.endowment)),
         chain_len=np.zeros(n, dtype=np.int64),
-        chain_round=np.full((n, d), -1, dtype=np.int64),
-        chain_donor=np.full((n, d), -1, dtype=np.int64),
-        chain_recipient=np.full((n, d), -1, dtype=np.int64),
-        chain_fraction=np.zeros((n, d)),
+        chain=chain,
         last_fraction=np.full(n, np.nan),
     )
 
@@ -196,12 +208,17 @@ def resolve_round(
     donor_before = state.resources[donors]
     recipient_before = state.resources[recipients]
     amount = fraction * donor_before
-    gain = np.where(punish, 0.0, cfg.multiplier * amount)
-    loss = np.where(punish, np.minimum(recipient_before, cfg.punishment_loss * amount), 0.0)
     state.resources[donors] = donor_before - amount
-    state.resources[recipients] = recipient_before + gain - loss
-    shown = state.chain_fraction[recipients, 0] if cfg.trace_depth else np.full(len(donors), np.nan)
-    shown = np.where(state.chain_len[recipients] > 0, shown, np.nan)
+    if punish.any():
+        gain = np.where(punish, 0.0, cfg.multiplier * amount)
+        loss = np.where(punish, np.minimum(recipient_before, cfg.punishment_loss * amount), 0.0)
+        state.resources[recipients] = recipient_before + gain - loss
+    else:
+        state.resources[recipients] = recipient_before + cfg.multiplier * amount
+    if cfg.trace_depth:
+        shown = np.where(state.chain_len[recipients] > 0, state.chain[recipients, 0, 3], np.nan)
+    else:
+        shown = np.full(len(donors), np.nan)
     _extend_chains(cfg, state, donors, recipients, signed, round_index)
     state.last_fraction[donors] = signed
     return RoundResult(
@@ -221,15 +238,13 @@ def _extend_chains(
     d = cfg.trace_depth
     if d == 0:
         return
-    for name, new in (
-        ("chain_round", np.full(len(donors), round_index, dtype=np.int64)),
-        ("chain_donor", donors),
-        ("chain_recipient", recipients),
-        ("chain_fraction", signed),
-    ):
-        arr = getattr(state, name)
-        arr[donors, 1:] = arr[recipients, : d - 1]
-        arr[donors, 0] = new
+    new = np.empty((len(donors), d, 4))
+    new[:, 0, 0] = round_index
+    new[:, 0, 1] = donors
+    new[:, 0, 2] = recipients
+    new[:, 0, 3] = signed
+    new[:, 1:] = state.chain[recipients, : d - 1]
+    state.chain[donors] = new
     state.chain_len[donors] = np.minimum(state.chain_len[recipients] + 1, d)
 
 

@@ -89,7 +89,9 @@ EXPERIMENTS: dict[str, ExperimentSpec] = {
         "the costly-punishment variant (donor pays x, recipient loses 2x)",
         env_defaults={"punishment": "costly"},
         settings_defaults={
-            "population": "trace_average:4,image_scoring:4,standing:2,defector:2",
+            "population": (
+                "trace_average:4,image_scoring[punish=0.3]:4,standing[punish=0.3]:2,defector:2"
+            ),
         },
     ),
 }

@@ -125,6 +125,16 @@ async def decide(agent: Any, observation: Any) -> Decision:
     return result
 
 
+async def _decide_all(
+    agents: Mapping[str, Any], acting: list[str], observations: Mapping[str, Any]
+) -> list[Decision]:
+    """All decisions of a step: async agents concurrently, sync agents called directly."""
+    pending = [a for a in acting if has_async(agents[a])]
+    gathered = await asyncio.gather(*(agents[a].aact(observations[a]) for a in pending))
+    by_agent: dict[str, Decision] = dict(zip(pending, gathered, strict=True))
+    return [by_agent[a] if a in by_agent else agents[a].act(observations[a]) for a in acting]
+
+
 async def _run_parallel(
     env: Any, agents: Mapping[str, Any], seed: int | None, rec: Recorder,
     options: dict[str, Any] | None,
@@ -135,7 +145,7 @@ async def _run_parallel(
     step = 0
     while env.agents:
         acting = [a for a in env.agents if infos.get(a, {}).get("acting", True)]
-        decisions = await asyncio.gather(*(decide(agents[a], observations[a]) for a in acting))
+        decisions = await _decide_all(agents, acting, observations)
         actions = {a: _noop(env.action_space(a)) for a in env.agents}
         for a, d in zip(acting, decisions, strict=True):
             actions[a] = d.action

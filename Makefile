@@ -1,0 +1,51 @@
+# Two commands do all the set-up on a fresh clone:
+#   make demo   creates .venv, installs agentsim, runs the donor game offline (scripted agents)
+#   make test   creates .venv, installs the dev extras, runs lint, type checks and the tests
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+SEED   ?= 0
+OUT    ?= runs
+
+.PHONY: demo test lint typecheck pytest install install-dev local-model bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+demo: install
+	$(BIN)/python scenarios/donor_game.py --seed $(SEED) --out $(OUT)
+
+lint: install-dev
+	$(BIN)/ruff check agentsim analysis scenarios tests bench
+	$(BIN)/ruff format --check agentsim analysis scenarios tests bench
+
+typecheck: install-dev
+	$(BIN)/mypy
+
+pytest: install-dev
+	$(BIN)/pytest -q
+
+test: lint typecheck pytest
+
+# The real offline model (SmolLM2-135M through llama.cpp; compiles for ~5 minutes).
+local-model: install-dev
+	scripts/install_local_model.sh $(VENV)
+
+bench: install
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/donor_throughput.py
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache
