@@ -10,7 +10,17 @@ from agentsim.envs.registry import list_envs, make_env, register_env
 from agentsim.runtime.runner import EpisodeResult, arun_episode, run_episode
 
 __all__ = [
-    "Agent", "Decision", "EpisodeResult", "Usage", "agent_kinds", "arun_episode", "list_envs",
-    "make_agent", "make_env", "register_agent", "register_env", "run_episode",
+    "Agent",
+    "Decision",
+    "EpisodeResult",
+    "Usage",
+    "agent_kinds",
+    "arun_episode",
+    "list_envs",
+    "make_agent",
+    "make_env",
+    "register_agent",
+    "register_env",
+    "run_episode",
 ]
 __version__ = "0.1.0"

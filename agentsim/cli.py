@@ -49,13 +49,22 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
     """Arguments shared by ``agentsim run`` and every scenario script."""
     p.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
     p.add_argument("--out", default="runs", help="parent folder of run directories (runs)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a setting, e.g. generations=10 (repeatable)")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a setting, e.g. generations=10 (repeatable)",
+    )
     p.add_argument("--resume", metavar="RUN_DIR", help="continue a killed run from its checkpoint")
     p.add_argument("--model", help="LiteLLM model string for LLM agents (default: scripted)")
     p.add_argument("--api-base", help="API base URL for --model (else LiteLLM's env variables)")
-    p.add_argument("--dry-run", action="store_true",
-                   help="print the LLM calls/tokens/cost estimate and exit without running")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the LLM calls/tokens/cost estimate and exit without running",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -130,8 +139,10 @@ def run_command(experiment: str, args: argparse.Namespace) -> int:
 def _print_run_result(path: Path, summary: dict[str, Any]) -> None:
     print(f"run directory: {path}")
     print(f"summary:       {path / 'summary.json'}")
-    print(f"status: {summary['status']}; generations: {summary['generations_completed']}; "
-          f"final mean resources: {summary['final_mean_resources']:.2f}")
+    print(
+        f"status: {summary['status']}; generations: {summary['generations_completed']}; "
+        f"final mean resources: {summary['final_mean_resources']:.2f}"
+    )
 
 
 def _report(path: Path, *, as_json: bool) -> int:
@@ -139,7 +150,7 @@ def _report(path: Path, *, as_json: bool) -> int:
 
     run = RunDir.open(path)
     try:
-        from analysis.report import text_report, run_statistics
+        from analysis.report import run_statistics, text_report
     except ImportError:
         raise UserError("the analysis package is not installed (pip install -e .)") from None
     events = run.file("events.jsonl")

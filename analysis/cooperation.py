@@ -27,14 +27,18 @@ def _of_type(records: Iterable[Record], record_type: str) -> list[Record]:
 
 def mean_final_resources(records: Iterable[Record]) -> dict[int, float]:
     """Mean over agents and games of final resources, per generation (the paper's main metric)."""
-    return {r["generation"]: float(r["mean_final_resources"])
-            for r in _of_type(records, "generation_end")}
+    return {
+        r["generation"]: float(r["mean_final_resources"])
+        for r in _of_type(records, "generation_end")
+    }
 
 
 def donation_fractions(records: Iterable[Record]) -> dict[int, dict[str, float]]:
     """Each member's mean donation fraction per generation (rows of the paper's Fig. 6 heatmap)."""
-    return {r["generation"]: dict(r["mean_donation_fraction"])
-            for r in _of_type(records, "generation_end")}
+    return {
+        r["generation"]: dict(r["mean_donation_fraction"])
+        for r in _of_type(records, "generation_end")
+    }
 
 
 def mean_donation_by_generation(records: Iterable[Record]) -> dict[int, float]:
@@ -72,8 +76,11 @@ def selection_differential(records: Sequence[Record]) -> dict[int, float | None]
 
 def punishment_frequency(records: Iterable[Record]) -> dict[int, float]:
     """Share of donor decisions that punished, per generation."""
-    return {r["generation"]: r.get("punishments", 0) / r["donor_decisions"]
-            for r in _of_type(records, "generation_end") if r.get("donor_decisions")}
+    return {
+        r["generation"]: r.get("punishments", 0) / r["donor_decisions"]
+        for r in _of_type(records, "generation_end")
+        if r.get("donor_decisions")
+    }
 
 
 def reciprocity_correlation(records: Iterable[Record]) -> dict[str, Any]:
@@ -116,8 +123,11 @@ def across_seeds(per_run: Sequence[Mapping[int, float]]) -> dict[int, dict[str, 
     out = {}
     for g, vs in sorted(by_gen.items()):
         m = _mean(vs)
-        se = math.sqrt(sum((v - m) ** 2 for v in vs) / (len(vs) - 1) / len(vs)) if len(vs) > 1 \
+        se = (
+            math.sqrt(sum((v - m) ** 2 for v in vs) / (len(vs) - 1) / len(vs))
+            if len(vs) > 1
             else 0.0
+        )
         out[g] = {"mean": m, "se": se, "n": float(len(vs))}
     return out
 

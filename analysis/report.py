@@ -32,19 +32,24 @@ def text_report(events_path: str | Path, config: dict[str, Any] | None = None) -
     s = run_statistics(events_path)
     lines = []
     if config:
-        lines.append(f"experiment {config.get('experiment')}  seed {config.get('seed')}  "
-                     f"env {config.get('env_id')}")
+        lines.append(
+            f"experiment {config.get('experiment')}  seed {config.get('seed')}  "
+            f"env {config.get('env_id')}"
+        )
         lines.append(f"env config: {config.get('env')}")
         lines.append("")
-    lines.append(f"{'gen':>4} {'mean final res':>15} {'mean donation':>14} "
-                 f"{'sel. diff':>10} {'punish freq':>12} {'recip. r':>9}")
+    lines.append(
+        f"{'gen':>4} {'mean final res':>15} {'mean donation':>14} "
+        f"{'sel. diff':>10} {'punish freq':>12} {'recip. r':>9}"
+    )
     recip = s["reciprocity_correlation"]["by_generation"]
     for g, res in s["mean_final_resources"].items():
         lines.append(
             f"{g:>4} {res:>15.2f} {_fmt(s['mean_donation_fraction'].get(g)):>14} "
             f"{_fmt(s['selection_differential'].get(g)):>10} "
             f"{_fmt(s['punishment_frequency'].get(g)):>12} "
-            f"{_fmt(recip.get(g, {}).get('r')):>9}")
+            f"{_fmt(recip.get(g, {}).get('r')):>9}"
+        )
     overall = s["reciprocity_correlation"]["overall"]
     lines += [
         "",

@@ -74,16 +74,24 @@ def vectorised_decisions_per_s(n_agents, seconds):
     rounds = [donor.round_pairs(cfg, 0, r) for r in range(cfg.rounds)]
     # Kinds are fixed within a generation and the schedule is static: group donors by
     # strategy once per round, outside the timed loop.
-    groups = [[(strategies[k], np.flatnonzero(kind[d] == k), r[kind[d] == k])
-               for k in range(len(strategies))] for d, r in rounds]
+    groups = [
+        [
+            (strategies[k], np.flatnonzero(kind[d] == k), r[kind[d] == k])
+            for k in range(len(strategies))
+        ]
+        for d, r in rounds
+    ]
     decisions, t0 = 0, time.perf_counter()
     while time.perf_counter() - t0 < seconds:
         state = donor.new_state(cfg)
         for r, (donors, recipients) in enumerate(rounds):
             actions = np.empty(len(donors))
             for strategy, where, their_recipients in groups[r]:
-                actions[where] = strategy.decide_batch(TraceBatch(
-                    state.chain_len[their_recipients], state.chain[their_recipients, :, 3]))
+                actions[where] = strategy.decide_batch(
+                    TraceBatch(
+                        state.chain_len[their_recipients], state.chain[their_recipients, :, 3]
+                    )
+                )
             donor.resolve_round(cfg, state, donors, recipients, actions, round_index=r)
             decisions += len(donors)
     return decisions / (time.perf_counter() - t0)
@@ -91,17 +99,24 @@ def vectorised_decisions_per_s(n_agents, seconds):
 
 def end_to_end(n_agents, generations):
     pop = f"trace_average:{n_agents // 2},image_scoring:{n_agents // 4},defector:{n_agents // 4}"
-    config = make_config("donor-game", 0, [f"agents={n_agents}", f"generations={generations}",
-                                           f"population={pop}", "record=summary"])
+    config = make_config(
+        "donor-game",
+        0,
+        [f"agents={n_agents}", f"generations={generations}", f"population={pop}", "record=summary"],
+    )
     with tempfile.TemporaryDirectory() as tmp:
         run = RunDir.create(tmp, "bench", config.to_json())
         t0 = time.perf_counter()
         summary = asyncio.run(run_experiment(run, config))
         elapsed = time.perf_counter() - t0
     decisions = generations * 2 * 12 * n_agents // 2
-    return {"agents": n_agents, "generations": generations, "seconds": elapsed,
-            "donor-decisions/s": decisions / elapsed,
-            "final mean resources": summary["final_mean_resources"]}
+    return {
+        "agents": n_agents,
+        "generations": generations,
+        "seconds": elapsed,
+        "donor-decisions/s": decisions / elapsed,
+        "final mean resources": summary["final_mean_resources"],
+    }
 
 
 def main():
@@ -109,14 +124,18 @@ def main():
     parser.add_argument("--quick", action="store_true", help="short timings (smoke run)")
     args = parser.parse_args()
     seconds = 0.3 if args.quick else 2.0
-    print(f"machine: {platform.machine()} {platform.processor() or ''}, "
-          f"python {platform.python_version()}, numpy {np.__version__}")
+    print(
+        f"machine: {platform.machine()} {platform.processor() or ''}, "
+        f"python {platform.python_version()}, numpy {np.__version__}"
+    )
     print("\n[1] PettingZoo API, 12 agents, default config vs rps_v2")
     for k, v in api_comparison(seconds).items():
         print(f"  {k:48s} {v:14,.2f}")
     print("\n[2] vectorised rules path (whole population per round)")
     for n in (1_000, 10_000, 100_000):
-        print(f"  {n:>7,} agents: {vectorised_decisions_per_s(n, seconds):14,.0f} donor-decisions/s")
+        print(
+            f"  {n:>7,} agents: {vectorised_decisions_per_s(n, seconds):14,.0f} donor-decisions/s"
+        )
     print("\n[3] end to end, scripted population through run_experiment (record=summary)")
     gens = 10 if args.quick else 100
     for k, v in end_to_end(1_000, gens).items():

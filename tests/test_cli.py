@@ -10,8 +10,9 @@ from agentsim.cli import main
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "agentsim", *args], capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "agentsim", *args], capture_output=True, text=True, timeout=120
+    )
 
 
 def test_envs_lists_the_donor_game(capsys):
@@ -20,8 +21,24 @@ def test_envs_lists_the_donor_game(capsys):
 
 
 def test_run_then_report(tmp_path, capsys):
-    assert main(["run", "donor-game", "--seed", "1", "--out", str(tmp_path), "--quiet",
-                 "--set", "generations=3", "--set", "pairing=released_code"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "donor-game",
+                "--seed",
+                "1",
+                "--out",
+                str(tmp_path),
+                "--quiet",
+                "--set",
+                "generations=3",
+                "--set",
+                "pairing=released_code",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "run directory:" in out and "summary.json" in out
     (run_dir,) = tmp_path.iterdir()
@@ -41,20 +58,23 @@ def test_dry_run_calls_nothing_and_writes_nothing(tmp_path, capsys):
     assert not any(tmp_path.iterdir())
 
 
-@pytest.mark.parametrize(("args", "needle"), [
-    (["run", "donor-game", "--set", "pairing=zigzag"], "pairing"),
-    (["run", "donor-game", "--set", "generations=ten"], "generations"),
-    (["run", "donor-game", "--set", "nonsense=1"], "unknown key 'nonsense'"),
-    (["run", "donor-game", "--set", "noequals"], "key=value"),
-    (["run", "donor-game", "--set", "population=defector:3"], "agents=12"),
-    (["run", "donor-game", "--set", "population=hawk:12"], "image_scoring"),
-    (["run", "no-such-game"], "donor-game"),
-    (["run", "donor-game", "--seed", "-1"], "seed"),
-    (["run", "donor-game", "--seed", "x"], "--seed"),
-    (["report", "/nonexistent/run"], "not a run directory"),
-    (["run", "donor-game", "--resume", "/nonexistent/run"], "not a run directory"),
-    (["frobnicate"], "invalid choice"),
-])
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["run", "donor-game", "--set", "pairing=zigzag"], "pairing"),
+        (["run", "donor-game", "--set", "generations=ten"], "generations"),
+        (["run", "donor-game", "--set", "nonsense=1"], "unknown key 'nonsense'"),
+        (["run", "donor-game", "--set", "noequals"], "key=value"),
+        (["run", "donor-game", "--set", "population=defector:3"], "agents=12"),
+        (["run", "donor-game", "--set", "population=hawk:12"], "image_scoring"),
+        (["run", "no-such-game"], "donor-game"),
+        (["run", "donor-game", "--seed", "-1"], "seed"),
+        (["run", "donor-game", "--seed", "x"], "--seed"),
+        (["report", "/nonexistent/run"], "not a run directory"),
+        (["run", "donor-game", "--resume", "/nonexistent/run"], "not a run directory"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
 def test_user_errors_are_one_line_with_exit_2(args, needle):
     result = _cli(*args)
     assert result.returncode == 2, result
@@ -64,8 +84,10 @@ def test_user_errors_are_one_line_with_exit_2(args, needle):
 
 
 def test_resume_of_a_finished_run_is_a_no_op_with_the_same_summary(tmp_path, capsys):
-    assert main(["run", "donor-game", "--out", str(tmp_path), "--quiet",
-                 "--set", "generations=2"]) == 0
+    assert (
+        main(["run", "donor-game", "--out", str(tmp_path), "--quiet", "--set", "generations=2"])
+        == 0
+    )
     (run_dir,) = tmp_path.iterdir()
     before = (run_dir / "summary.json").read_text()
     assert main(["run", "donor-game", "--resume", str(run_dir), "--quiet"]) == 0

@@ -18,8 +18,9 @@ class GenerousToTheGenerous:
     def act(self, observation):
         self.calls += 1
         shown = observation["trace_fraction"][0] if observation["trace_length"] else 1.0
-        return agentsim.Decision(action=np.array([max(shown, 0.0)], dtype=np.float32),
-                                 rationale="mirror the recipient")
+        return agentsim.Decision(
+            action=np.array([max(shown, 0.0)], dtype=np.float32), rationale="mirror the recipient"
+        )
 
 
 class AsyncHalf:
@@ -53,5 +54,19 @@ def test_custom_agent_kind_evolves_in_a_population(tmp_path):
     agentsim.register_agent("mirror", GenerousToTheGenerous)
     from agentsim.cli import main
 
-    assert main(["run", "donor-game", "--out", str(tmp_path), "--quiet",
-                 "--set", "population=mirror:6,defector:6", "--set", "generations=3"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "donor-game",
+                "--out",
+                str(tmp_path),
+                "--quiet",
+                "--set",
+                "population=mirror:6,defector:6",
+                "--set",
+                "generations=3",
+            ]
+        )
+        == 0
+    )

@@ -30,8 +30,10 @@ class Usage:
     cost_usd: float | None = 0.0  # None when a provider's price is unknown
 
     def __add__(self, other: Usage) -> Usage:
-        cost = None if self.cost_usd is None or other.cost_usd is None else (
-            self.cost_usd + other.cost_usd
+        cost = (
+            None
+            if self.cost_usd is None or other.cost_usd is None
+            else (self.cost_usd + other.cost_usd)
         )
         return Usage(
             self.calls + other.calls,

@@ -33,8 +33,17 @@ RECORD_FIELDS: Mapping[str, tuple[str, ...]] = {
     "decision": ("step", "agent", "action", "parse_status"),
     # One donor-game interaction; kind is "donate" or "punish".
     "transfer": (
-        "generation", "game", "round", "donor", "recipient", "kind", "fraction", "amount",
-        "donor_before", "recipient_before", "shown_fraction",
+        "generation",
+        "game",
+        "round",
+        "donor",
+        "recipient",
+        "kind",
+        "fraction",
+        "amount",
+        "donor_before",
+        "recipient_before",
+        "shown_fraction",
     ),
     # Final resources of one game.
     "game_end": ("generation", "game", "final_resources"),
@@ -46,8 +55,17 @@ RECORD_FIELDS: Mapping[str, tuple[str, ...]] = {
     "generation_end": ("generation", "mean_final_resources"),
     # One LLM request through the adapter (after retries).
     "llm_call": (
-        "model", "purpose", "prompt_hash", "reply", "latency_s", "prompt_tokens",
-        "completion_tokens", "cost_usd", "attempts", "error", "cached",
+        "model",
+        "purpose",
+        "prompt_hash",
+        "reply",
+        "latency_s",
+        "prompt_tokens",
+        "completion_tokens",
+        "cost_usd",
+        "attempts",
+        "error",
+        "cached",
     ),
     # Written after each completed generation's checkpoint file.
     "checkpoint": ("generation",),

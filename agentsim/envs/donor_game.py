@@ -43,7 +43,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from gymnasium import spaces
@@ -56,10 +56,15 @@ from agentsim.games import donor
 _BIG = float(np.finfo(np.float64).max)
 
 
-class DonorGameEnv(ParallelEnv[str, dict[str, Any], np.ndarray]):
+# pettingzoo ships no type information, so ParallelEnv is Any to mypy.
+class DonorGameEnv(ParallelEnv[str, dict[str, Any], np.ndarray]):  # type: ignore[misc]
     """Parallel PettingZoo env of one donor-game generation (see module docstring)."""
 
-    metadata = {"name": "donor_game_v0", "render_modes": ["ansi"], "is_parallelizable": True}
+    metadata: ClassVar[dict[str, Any]] = {
+        "name": "donor_game_v0",
+        "render_modes": ["ansi"],
+        "is_parallelizable": True,
+    }
 
     def __init__(self, render_mode: str | None = None, **config: Any) -> None:
         from agentsim.core.config import build_config, check_choice
@@ -86,21 +91,23 @@ class DonorGameEnv(ParallelEnv[str, dict[str, Any], np.ndarray]):
     def _observation_space(self) -> spaces.Dict:
         cfg, n, d = self.config, self.config.agents, self.config.trace_depth
         seat = spaces.Box(-1, n - 1, shape=(d,), dtype=np.int64)
-        return spaces.Dict({
-            "generation": spaces.Box(0, 2**31 - 1, shape=(), dtype=np.int64),
-            "game": spaces.Discrete(cfg.games),
-            "round": spaces.Discrete(cfg.rounds),
-            "self": spaces.Discrete(n),
-            "is_donor": spaces.Discrete(2),
-            "partner": spaces.Discrete(n),
-            "own_resources": spaces.Box(0.0, _BIG, shape=(), dtype=np.float64),
-            "partner_resources": spaces.Box(0.0, _BIG, shape=(), dtype=np.float64),
-            "trace_length": spaces.Discrete(d + 1),
-            "trace_round": spaces.Box(-1, max(cfg.rounds - 1, 0), shape=(d,), dtype=np.int64),
-            "trace_donor": seat,
-            "trace_recipient": seat,
-            "trace_fraction": spaces.Box(-1.0, 1.0, shape=(d,), dtype=np.float64),
-        })
+        return spaces.Dict(
+            {
+                "generation": spaces.Box(0, 2**31 - 1, shape=(), dtype=np.int64),
+                "game": spaces.Discrete(cfg.games),
+                "round": spaces.Discrete(cfg.rounds),
+                "self": spaces.Discrete(n),
+                "is_donor": spaces.Discrete(2),
+                "partner": spaces.Discrete(n),
+                "own_resources": spaces.Box(0.0, _BIG, shape=(), dtype=np.float64),
+                "partner_resources": spaces.Box(0.0, _BIG, shape=(), dtype=np.float64),
+                "trace_length": spaces.Discrete(d + 1),
+                "trace_round": spaces.Box(-1, max(cfg.rounds - 1, 0), shape=(d,), dtype=np.int64),
+                "trace_donor": seat,
+                "trace_recipient": seat,
+                "trace_fraction": spaces.Box(-1.0, 1.0, shape=(d,), dtype=np.float64),
+            }
+        )
 
     def observation_space(self, agent: str) -> spaces.Space[Any]:
         return self._obs_spaces[agent]
@@ -179,7 +186,11 @@ class DonorGameEnv(ParallelEnv[str, dict[str, Any], np.ndarray]):
         before = self.state.resources.copy()
         self._last_at = (self.game, self.round)
         self._last = donor.resolve_round(
-            self.config, self.state, self._donors, self._recipients, signed,
+            self.config,
+            self.state,
+            self._donors,
+            self._recipients,
+            signed,
             round_index=self.round,
         )
         r = self._last
@@ -263,22 +274,30 @@ class DonorGameEnv(ParallelEnv[str, dict[str, Any], np.ndarray]):
         out = []
         for k in range(len(r.donors)):
             shown = float(r.shown_fraction[k])
-            out.append(make_record(
-                "transfer", generation=self.generation, game=game, round=rnd,
-                donor=names[r.donors[k]], recipient=names[r.recipients[k]],
-                kind="punish" if r.punish[k] else "donate",
-                fraction=float(r.fraction[k]), amount=float(r.amount[k]),
-                donor_before=float(r.donor_before[k]),
-                recipient_before=float(r.recipient_before[k]),
-                shown_fraction=None if np.isnan(shown) else shown,
-            ))
+            out.append(
+                make_record(
+                    "transfer",
+                    generation=self.generation,
+                    game=game,
+                    round=rnd,
+                    donor=names[r.donors[k]],
+                    recipient=names[r.recipients[k]],
+                    kind="punish" if r.punish[k] else "donate",
+                    fraction=float(r.fraction[k]),
+                    amount=float(r.amount[k]),
+                    donor_before=float(r.donor_before[k]),
+                    recipient_before=float(r.recipient_before[k]),
+                    shown_fraction=None if np.isnan(shown) else shown,
+                )
+            )
         return out
 
     def render(self) -> str | None:
         if self.render_mode != "ansi":
             return None
-        res = ", ".join(f"{a}={self.state.resources[i]:.1f}"
-                        for i, a in enumerate(self.possible_agents))
+        res = ", ".join(
+            f"{a}={self.state.resources[i]:.1f}" for i, a in enumerate(self.possible_agents)
+        )
         return f"generation {self.generation} game {self.game} round {self.round}: {res}"
 
     def close(self) -> None:

@@ -104,8 +104,10 @@ def parse_population(spec: str, generation: int = 1) -> list[Member]:
         kind, params, n = _parse_population_part(spec, part.strip())
         members += [(kind, params)] * n
     ids = new_member_ids(generation, len(members))
-    return [Member(i, kind, dict(params), generation)
-            for i, (kind, params) in zip(ids, members, strict=True)]
+    return [
+        Member(i, kind, dict(params), generation)
+        for i, (kind, params) in zip(ids, members, strict=True)
+    ]
 
 
 _POPULATION_FORMAT = "kind:count or kind[key=value;...]:count, comma-separated"
@@ -118,8 +120,9 @@ def _parse_population_part(spec: str, part: str) -> tuple[str, dict[str, Any], i
     head, _, count = part.rpartition(":") if ":" in part else (part, "", "1")
     kind, _, rest = head.partition("[")
     if kind not in agent_kinds():
-        raise ConfigError("population", spec, f"{_POPULATION_FORMAT}; kinds: "
-                          + ", ".join(agent_kinds()))
+        raise ConfigError(
+            "population", spec, f"{_POPULATION_FORMAT}; kinds: " + ", ".join(agent_kinds())
+        )
     if rest and not rest.endswith("]"):
         raise ConfigError("population", spec, _POPULATION_FORMAT)
     overrides: dict[str, Any] = {}
@@ -128,8 +131,9 @@ def _parse_population_part(spec: str, part: str) -> tuple[str, dict[str, Any], i
         try:
             overrides[key.strip()] = float(value)
         except ValueError:
-            raise ConfigError("population", spec, _POPULATION_FORMAT + " (numeric values)") \
-                from None
+            raise ConfigError(
+                "population", spec, _POPULATION_FORMAT + " (numeric values)"
+            ) from None
     try:
         n = int(count)
     except ValueError:

@@ -26,7 +26,7 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -106,8 +106,12 @@ class DonorState:
     last_fraction: FloatArray
 
     def copy(self) -> DonorState:
-        return DonorState(self.resources.copy(), self.chain_len.copy(), self.chain.copy(),
-                          self.last_fraction.copy())
+        return DonorState(
+            self.resources.copy(),
+            self.chain_len.copy(),
+            self.chain.copy(),
+            self.last_fraction.copy(),
+        )
 
     @property
     def chain_round(self) -> FloatArray:

@@ -60,6 +60,7 @@ def build_model(
     budget: Budget | None = None,
     limiter: RateLimiter | None = None,
     max_attempts: int = 6,
+    base_delay_s: float = 0.5,
     timeout_s: float = 60.0,
     sink: Callable[[Record], None] | None = None,
     rng: UniformSource | None = None,
@@ -75,6 +76,7 @@ def build_model(
         budget: a run budget shared by the run's models.
         limiter: a rate limiter, shareable across models and runs.
         max_attempts: provider attempts per call, including the first.
+        base_delay_s: first retry backoff (doubles per retry, jittered, capped at 30 s).
         timeout_s: per-attempt timeout.
         sink: receives one ``llm_call`` record per call.
         rng: seeded source for the retry jitter.
@@ -92,7 +94,7 @@ def build_model(
     stack: LanguageModel = LiteLLMModel(api_base=api_base, timeout_s=timeout_s, api_key=api_key)
     if limiter is not None:
         stack = RateLimitedModel(stack, limiter)
-    stack = RetryingModel(stack, max_attempts=max_attempts, rng=rng)
+    stack = RetryingModel(stack, max_attempts, base_delay_s, rng=rng)
     if budget is not None:
         stack = BudgetedModel(stack, budget)
     if cache_mode != "off":

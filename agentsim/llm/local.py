@@ -30,6 +30,8 @@ from __future__ import annotations
 import asyncio
 import atexit
 import importlib.util
+import json
+import re
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -171,6 +173,33 @@ def translate_response_format(response_format: Any) -> dict[str, Any] | None:
     raise UserError(f"unsupported response_format type for {MODEL}: {kind!r}")
 
 
+# llama-cpp-python 0.3.36's schema converter lets string characters be raw control characters
+# (``char ::= [^"\\] | ...``), so the model can emit a literal newline inside a string, which
+# ``json.loads`` rejects (measured: 10 of 24 donation replies). llama.cpp's own converter and
+# llama-cpp-python's generic JSON grammar exclude them; apply the same rule.
+_LAX_CHAR_RULE = re.compile(r'^char ::= \[\^"\\\\\] \|', re.MULTILINE)
+_STRICT_CHAR_RULE = r'char ::= [^"\\\x7F\x00-\x1F] |'
+
+
+def json_grammar_text(schema: Any) -> str:
+    """GBNF grammar for JSON matching ``schema`` (any JSON value when ``None``).
+
+    Strings exclude raw control characters, so every complete reply parses with ``json.loads``.
+
+    Raises:
+        UserError: llama-cpp-python cannot convert the schema to a grammar.
+    """
+    from llama_cpp import llama_grammar
+
+    if schema is None:
+        return str(llama_grammar.JSON_GBNF)
+    try:
+        gbnf = str(llama_grammar.json_schema_to_gbnf(json.dumps(schema)))
+    except Exception as exc:  # the converter raises bare Exceptions for unsupported schemas
+        raise UserError(f"{MODEL} cannot enforce this JSON schema: {exc}") from exc
+    return _LAX_CHAR_RULE.sub(lambda _: _STRICT_CHAR_RULE, gbnf)
+
+
 def _make_handler_class() -> type[Any]:
     """Build the ``litellm.CustomLLM`` subclass (deferred so litellm is imported lazily)."""
     litellm = import_litellm()
@@ -223,8 +252,15 @@ def _make_handler_class() -> type[Any]:
                     float(temperature) if temperature is not None else DEFAULT_TEMPERATURE
                 ),
                 "seed": int(seed) if seed is not None else DEFAULT_SEED,
-                "response_format": translate_response_format(params.get("response_format")),
             }
+            response_format = translate_response_format(params.get("response_format"))
+            if response_format is not None:
+                # Equivalent to passing ``response_format`` to llama-cpp-python, but with the
+                # control-character fix above.
+                from llama_cpp import LlamaGrammar
+
+                grammar_text = json_grammar_text(response_format.get("schema"))
+                kwargs["grammar"] = LlamaGrammar.from_string(grammar_text, verbose=False)
             if params.get("top_p") is not None:
                 kwargs["top_p"] = float(params["top_p"])
             if params.get("stop") is not None:

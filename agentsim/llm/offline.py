@@ -96,9 +96,7 @@ def _make_handler() -> Any:
             self._calls: Counter[tuple[str, str]] = Counter()
             self._calls_lock = threading.Lock()
 
-        def completion(
-            self, model: str, messages: list[Any], *args: Any, **kwargs: Any
-        ) -> Any:
+        def completion(self, model: str, messages: list[Any], *args: Any, **kwargs: Any) -> Any:
             return self._reply(model, messages, kwargs.get("optional_params") or {})
 
         async def acompletion(

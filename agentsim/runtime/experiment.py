@@ -81,11 +81,13 @@ class ExperimentSpec:
 
 EXPERIMENTS: dict[str, ExperimentSpec] = {
     "donor-game": ExperimentSpec(
-        "donor-game", "donor_game_v0",
+        "donor-game",
+        "donor_game_v0",
         "Vallinder & Hughes 2024 donor game with cultural evolution (no punishment)",
     ),
     "donor-game-punishment": ExperimentSpec(
-        "donor-game-punishment", "donor_game_v0",
+        "donor-game-punishment",
+        "donor_game_v0",
         "the costly-punishment variant (donor pays x, recipient loses 2x)",
         env_defaults={"punishment": "costly"},
         settings_defaults={
@@ -132,8 +134,9 @@ class ExperimentConfig:
 
     @staticmethod
     def from_json(data: Mapping[str, Any]) -> ExperimentConfig:
-        return make_config(data["experiment"], data["seed"], settings=data["settings"],
-                           env=data["env"])
+        return make_config(
+            data["experiment"], data["seed"], settings=data["settings"], env=data["env"]
+        )
 
 
 def make_config(
@@ -155,8 +158,9 @@ def make_config(
         key, sep, _ = item.partition("=")
         key = key.strip()
         if not sep or not key:
-            raise ConfigError("--set", item, "key=value with key one of " + ", ".join(
-                sorted(s_keys + e_keys)))
+            raise ConfigError(
+                "--set", item, "key=value with key one of " + ", ".join(sorted(s_keys + e_keys))
+            )
         if key in s_keys:
             s_values.update(parse_overrides(EvolutionSettings, [item]))
         elif key in e_keys:
@@ -164,15 +168,21 @@ def make_config(
         else:
             raise ConfigError.unknown_key(key or item, s_keys + e_keys)
     settings_obj = build_config(EvolutionSettings, s_values)
-    env_obj = build_config(env_cls, e_values)
+    env_obj: Any = build_config(env_cls, e_values)
     if round(settings_obj.survival_fraction * getattr(env_obj, "agents", 2)) < 1:
-        raise ConfigError("survival_fraction", settings_obj.survival_fraction,
-                          "a fraction that keeps at least one member")
+        raise ConfigError(
+            "survival_fraction",
+            settings_obj.survival_fraction,
+            "a fraction that keeps at least one member",
+        )
     n_members = len(parse_population(settings_obj.population))
     agents = getattr(env_obj, "agents", n_members)
     if n_members != agents:
-        raise ConfigError("population", settings_obj.population,
-                          f"kind:count,... with counts summing to agents={agents}")
+        raise ConfigError(
+            "population",
+            settings_obj.population,
+            f"kind:count,... with counts summing to agents={agents}",
+        )
     return ExperimentConfig(experiment, seed, settings_obj, config_dict(env_obj))
 
 
@@ -218,27 +228,42 @@ async def run_experiment(
     checkpoint = run.checkpoint()
     log = run.event_log(truncate_to=checkpoint["events_offset"] if checkpoint else 0)
     start, members = _starting_point(checkpoint, settings)
-    log.record(make_record(
-        "run_start", run_id=run.path.name, experiment=config.experiment,
-        env=experiment_spec(config.experiment).env_id, seed=config.seed,
-        resumed_from=checkpoint["generation"] if checkpoint else None,
-    ))
+    log.record(
+        make_record(
+            "run_start",
+            run_id=run.path.name,
+            experiment=config.experiment,
+            env=experiment_spec(config.experiment).env_id,
+            seed=config.seed,
+            resumed_from=checkpoint["generation"] if checkpoint else None,
+        )
+    )
     env = make_env(experiment_spec(config.experiment).env_id, **config.env)
     recorder: Recorder = log if settings.record == "full" else NullRecorder()
     for generation in range(start, settings.generations + 1):
         members = await _play_generation(
-            env, members, generation, config, streams, reproducer, log, recorder,
+            env,
+            members,
+            generation,
+            config,
+            streams,
+            reproducer,
+            log,
+            recorder,
         )
         log.record(make_record("checkpoint", generation=generation))
-        run.write_checkpoint({
-            "generation": generation,
-            "members": [m.to_json() for m in members],
-            "events_offset": log.offset(),
-        })
+        run.write_checkpoint(
+            {
+                "generation": generation,
+                "members": [m.to_json() for m in members],
+                "events_offset": log.offset(),
+            }
+        )
         if progress:
             progress(generation, settings.generations)
-    log.record(make_record("run_end", status="completed",
-                           generations_completed=settings.generations))
+    log.record(
+        make_record("run_end", status="completed", generations_completed=settings.generations)
+    )
     log.close()
     summary = summarise(run.file("events.jsonl"))
     run.write_summary(summary)
@@ -265,27 +290,50 @@ async def _play_generation(
 ) -> list[Member]:
     """One generation: play, record results, select, reproduce; returns the next population."""
     seats = dict(zip(env.possible_agents, (m.id for m in members), strict=True))
-    log.record(make_record("generation_start", generation=generation,
-                           seats=list(seats.values()), kinds={m.id: m.kind for m in members}))
+    log.record(
+        make_record(
+            "generation_start",
+            generation=generation,
+            seats=list(seats.values()),
+            kinds={m.id: m.kind for m in members},
+        )
+    )
     agents = {seat: m.build() for seat, m in zip(env.possible_agents, members, strict=True)}
-    await arun_episode(env, agents, seed=streams.env(generation),
-                       recorder=_MemberRecorder(recorder, seats, generation),
-                       options={"generation": generation})
+    await arun_episode(
+        env,
+        agents,
+        seed=streams.env(generation),
+        recorder=_MemberRecorder(recorder, seats, generation),
+        options={"generation": generation},
+    )
     ids = [m.id for m in members]
     for game, final in enumerate(env.final_resources):
-        log.record(make_record("game_end", generation=generation, game=game,
-                               final_resources=dict(zip(ids, final.tolist(), strict=True))))
+        log.record(
+            make_record(
+                "game_end",
+                generation=generation,
+                game=game,
+                final_resources=dict(zip(ids, final.tolist(), strict=True)),
+            )
+        )
     scores = env.scores()
     next_members = members
     if generation < config.settings.generations:
         next_members = await _next_generation(
-            members, scores, generation, config.settings, streams, reproducer, log)
-    log.record(make_record(
-        "generation_end", generation=generation,
-        mean_final_resources=float(env.final_resources.mean()),
-        mean_donation_fraction=dict(zip(ids, env.mean_donation_fraction().tolist(), strict=True)),
-        donor_decisions=int(env.donor_decisions.sum()), punishments=int(env.punishments.sum()),
-    ))
+            members, scores, generation, config.settings, streams, reproducer, log
+        )
+    log.record(
+        make_record(
+            "generation_end",
+            generation=generation,
+            mean_final_resources=float(env.final_resources.mean()),
+            mean_donation_fraction=dict(
+                zip(ids, env.mean_donation_fraction().tolist(), strict=True)
+            ),
+            donor_decisions=int(env.donor_decisions.sum()),
+            punishments=int(env.punishments.sum()),
+        )
+    )
     return next_members
 
 
@@ -299,18 +347,32 @@ async def _next_generation(
     log: Any,
 ) -> list[Member]:
     rng = streams.generation_rng(generation)
-    n_keep = int(round(settings.survival_fraction * len(members)))
+    n_keep = round(settings.survival_fraction * len(members))
     keep = select_survivors(scores, n_keep, settings.selection, rng)
     survivors = [members[i] for i in keep]
     removed = [m.id for i, m in enumerate(members) if i not in set(keep.tolist())]
-    log.record(make_record(
-        "selection", generation=generation, method=settings.selection,
-        scores={m.id: float(s) for m, s in zip(members, scores, strict=True)},
-        survivors=[m.id for m in survivors], removed=removed,
-    ))
+    log.record(
+        make_record(
+            "selection",
+            generation=generation,
+            method=settings.selection,
+            scores={m.id: float(s) for m, s in zip(members, scores, strict=True)},
+            survivors=[m.id for m in survivors],
+            removed=removed,
+        )
+    )
     children = await reproducer.reproduce(
-        survivors, [float(scores[i]) for i in keep], len(members) - n_keep, generation + 1, rng)
+        survivors, [float(scores[i]) for i in keep], len(members) - n_keep, generation + 1, rng
+    )
     for child in children:
-        log.record(make_record("reproduction", generation=generation + 1, child=child.id,
-                               parents=list(child.parents), kind=child.kind, params=child.params))
+        log.record(
+            make_record(
+                "reproduction",
+                generation=generation + 1,
+                child=child.id,
+                parents=list(child.parents),
+                kind=child.kind,
+                params=child.params,
+            )
+        )
     return survivors + children

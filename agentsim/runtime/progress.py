@@ -22,6 +22,8 @@ class ProgressBar:
         width = 30
         filled = int(width * done / max(total, 1))
         elapsed = time.monotonic() - self.started
-        line = f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {elapsed:.1f}s"
+        line = (
+            f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {elapsed:.1f}s"
+        )
         self.stream.write(line + ("\n" if done >= total else ""))
         self.stream.flush()

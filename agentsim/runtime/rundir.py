@@ -18,7 +18,11 @@ from agentsim.core.errors import UserError
 from agentsim.core.records import Record, dumps
 
 CONFIG, EVENTS, CHECKPOINT, SUMMARY, LLM_CACHE = (
-    "config.json", "events.jsonl", "checkpoint.json", "summary.json", "llm_cache.sqlite",
+    "config.json",
+    "events.jsonl",
+    "checkpoint.json",
+    "summary.json",
+    "llm_cache.sqlite",
 )
 
 
@@ -82,7 +86,9 @@ class RunDir:
         try:
             path.mkdir(parents=True, exist_ok=False)
         except FileExistsError:
-            raise UserError(f"run directory {path} already exists; use --resume to continue it")
+            raise UserError(
+                f"run directory {path} already exists; use --resume to continue it"
+            ) from None
         except OSError as exc:
             raise UserError(f"cannot create run directory {path}: {exc.strerror}") from None
         run = cls(path)

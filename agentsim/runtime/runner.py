@@ -136,7 +136,10 @@ async def _decide_all(
 
 
 async def _run_parallel(
-    env: Any, agents: Mapping[str, Any], seed: int | None, rec: Recorder,
+    env: Any,
+    agents: Mapping[str, Any],
+    seed: int | None,
+    rec: Recorder,
     options: dict[str, Any] | None,
 ) -> tuple[dict[str, float], int]:
     observations, infos = env.reset(seed=seed, options=options)
@@ -160,7 +163,10 @@ async def _run_parallel(
 
 
 async def _run_aec(
-    env: Any, agents: Mapping[str, Any], seed: int | None, rec: Recorder,
+    env: Any,
+    agents: Mapping[str, Any],
+    seed: int | None,
+    rec: Recorder,
     options: dict[str, Any] | None,
 ) -> tuple[dict[str, float], int]:
     env.reset(seed=seed, options=options)
@@ -203,12 +209,23 @@ def _record_decision(rec: Recorder, step: int, agent: str, d: Decision, obs: Any
         return
     context = {k: _plain(obs[k]) for k in _CONTEXT_KEYS if isinstance(obs, Mapping) and k in obs}
     usage = d.usage
-    rec.record(make_record(
-        "decision", step=step, agent=agent, action=_plain(d.action), parse_status=d.parse_status,
-        rationale=d.rationale, raw=d.raw, llm_calls=usage.calls,
-        prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
-        cost_usd=usage.cost_usd, **context, **d.extra,
-    ))
+    rec.record(
+        make_record(
+            "decision",
+            step=step,
+            agent=agent,
+            action=_plain(d.action),
+            parse_status=d.parse_status,
+            rationale=d.rationale,
+            raw=d.raw,
+            llm_calls=usage.calls,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            cost_usd=usage.cost_usd,
+            **context,
+            **d.extra,
+        )
+    )
 
 
 def _record_env(rec: Recorder, env: Any) -> None:

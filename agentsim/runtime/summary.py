@@ -24,13 +24,17 @@ def summarise(events_path: str | Path) -> dict[str, Any]:
         t = r["type"]
         if t == "generation_end":
             fractions = list(r.get("mean_donation_fraction", {}).values())
-            generations.setdefault(r["generation"], {}).update({
-                "generation": r["generation"],
-                "mean_final_resources": r["mean_final_resources"],
-                "mean_donation_fraction": sum(fractions) / len(fractions) if fractions else None,
-                "punishments": r.get("punishments", 0),
-                "donor_decisions": r.get("donor_decisions", 0),
-            })
+            generations.setdefault(r["generation"], {}).update(
+                {
+                    "generation": r["generation"],
+                    "mean_final_resources": r["mean_final_resources"],
+                    "mean_donation_fraction": sum(fractions) / len(fractions)
+                    if fractions
+                    else None,
+                    "punishments": r.get("punishments", 0),
+                    "donor_decisions": r.get("donor_decisions", 0),
+                }
+            )
         elif t == "selection":
             generations.setdefault(r["generation"], {})["survivors"] = r["survivors"]
         elif t == "decision":
@@ -53,8 +57,10 @@ def summarise(events_path: str | Path) -> dict[str, Any]:
         "generations": rows,
         "final_mean_resources": rows[-1]["mean_final_resources"] if rows else None,
         "decisions": dict(parse),
-        "llm": {**{k: llm[k] for k in sorted(llm)},
-                "cost_usd": round(cost, 10) if cost_known else None},
+        "llm": {
+            **{k: llm[k] for k in sorted(llm)},
+            "cost_usd": round(cost, 10) if cost_known else None,
+        },
     }
 
 

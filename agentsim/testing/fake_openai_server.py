@@ -87,7 +87,9 @@ def parse_behaviour(name: str) -> tuple[str, float | None, int]:
     return "donor", fraction, 0
 
 
-def offline_reply(behaviour: str, prompt: str, *, json_mode: bool = False, call_index: int = 1) -> str:
+def offline_reply(
+    behaviour: str, prompt: str, *, json_mode: bool = False, call_index: int = 1
+) -> str:
     """Deterministic reply of the offline policy to one prompt.
 
     Args:
@@ -302,8 +304,10 @@ class _Handler(BaseHTTPRequestHandler):
         key = hashlib.sha256(f"{behaviour}\0{prompt}".encode()).hexdigest()
         index = self.server.state.next_call_index(key)
         json_mode = bool(request.get("response_format"))
-        text = GARBAGE_TEXT if garbage else offline_reply(
-            behaviour, prompt, json_mode=json_mode, call_index=index
+        text = (
+            GARBAGE_TEXT
+            if garbage
+            else offline_reply(behaviour, prompt, json_mode=json_mode, call_index=index)
         )
         return completion_body(model, text, count_tokens(prompt))
 
@@ -406,7 +410,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--retry-after", type=float, default=0.0)
     parser.add_argument(
-        "--fail", action="append", default=[], metavar="FAULT=RATE",
+        "--fail",
+        action="append",
+        default=[],
+        metavar="FAULT=RATE",
         help=f"fault probability, repeatable; faults: {', '.join(FAULTS)}",
     )
     args = parser.parse_args(argv)

@@ -54,8 +54,16 @@ def test_batch_and_single_decisions_agree(cls):
     a.reset(seed=1)
     b.reset(seed=1)
     together = a.decide_batch(traces)
-    one_by_one = [b.act({"is_donor": 1, "trace_length": int(traces.length[i]),
-                         "trace_fraction": traces.fraction[i]}).action[0] for i in range(5)]
+    one_by_one = [
+        b.act(
+            {
+                "is_donor": 1,
+                "trace_length": int(traces.length[i]),
+                "trace_fraction": traces.fraction[i],
+            }
+        ).action[0]
+        for i in range(5)
+    ]
     assert together.astype(np.float32).tolist() == pytest.approx(one_by_one)
 
 

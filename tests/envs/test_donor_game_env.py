@@ -16,26 +16,43 @@ def _play(seed, plan, **config):
     trajectory = []
     step = 0
     while env.agents:
-        actions = {a: np.array([plan[(step + i) % len(plan)]], dtype=np.float32)
-                   for i, a in enumerate(env.agents)}
+        actions = {
+            a: np.array([plan[(step + i) % len(plan)]], dtype=np.float32)
+            for i, a in enumerate(env.agents)
+        }
         obs, rew, term, trunc, infos = env.step(actions)
         for a, o in obs.items():
             assert env.observation_space(a).contains(o), (a, o)
-        trajectory.append((
-            {a: {k: np.asarray(v).tolist() for k, v in o.items()} for a, o in obs.items()},
-            rew, term, trunc, infos, env.step_records(),
-        ))
+        trajectory.append(
+            (
+                {a: {k: np.asarray(v).tolist() for k, v in o.items()} for a, o in obs.items()},
+                rew,
+                term,
+                trunc,
+                infos,
+                env.step_records(),
+            )
+        )
         step += 1
     return trajectory, env.final_resources.tolist()
 
 
 @settings(max_examples=25, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1),
-       plan=st.lists(st.floats(-1, 1, allow_nan=False), min_size=1, max_size=8),
-       punish=st.booleans(), pairing=st.sampled_from(["paper", "released_code"]))
-def test_whole_episodes_are_deterministic_and_observations_stay_in_space(seed, plan, punish, pairing):
-    config = {"agents": 6, "rounds": 5, "punishment": "costly" if punish else "off",
-              "pairing": pairing}
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    plan=st.lists(st.floats(-1, 1, allow_nan=False), min_size=1, max_size=8),
+    punish=st.booleans(),
+    pairing=st.sampled_from(["paper", "released_code"]),
+)
+def test_whole_episodes_are_deterministic_and_observations_stay_in_space(
+    seed, plan, punish, pairing
+):
+    config = {
+        "agents": 6,
+        "rounds": 5,
+        "punishment": "costly" if punish else "off",
+        "pairing": pairing,
+    }
     assert _play(seed, plan, **config) == _play(seed, plan, **config)
 
 
@@ -47,10 +64,10 @@ def test_different_seeds_seat_agents_differently():
 
 def test_rewards_are_changes_in_own_resources_and_sum_to_the_return():
     env = agentsim.make_env("donor_game_v0", agents=4, rounds=3, games=1)
-    obs, _ = env.reset(seed=0)
+    env.reset(seed=0)
     total = dict.fromkeys(env.possible_agents, 0.0)
     while env.agents:
-        obs, rew, *_ = env.step({a: np.array([0.5], dtype=np.float32) for a in env.agents})
+        _obs, rew, *_ = env.step({a: np.array([0.5], dtype=np.float32) for a in env.agents})
         for a, r in rew.items():
             total[a] += r
     for i, a in enumerate(env.possible_agents):
@@ -88,7 +105,7 @@ def test_costly_punishment_records_punish_transfers():
 @pytest.mark.parametrize("strategy", [ImageScoring(), Standing(), TraceAverage(), RandomDonor()])
 def test_scripted_decisions_are_in_the_action_space(strategy):
     env = agentsim.make_env("donor_game_v0", punishment="costly")
-    obs, infos = env.reset(seed=0)
+    obs, _infos = env.reset(seed=0)
     strategy.reset(seed=0)
     while env.agents:
         actions = {}

@@ -11,7 +11,9 @@ from agentsim.games.donor import DonorGameConfig
 from agentsim.testing.strategies import donor_configs, signed_fractions
 
 
-@pytest.mark.parametrize(("pairing", "expected"), [("paper", 30_720.0), ("released_code", 15_360.0)])
+@pytest.mark.parametrize(
+    ("pairing", "expected"), [("paper", 30_720.0), ("released_code", 15_360.0)]
+)
 def test_all_donate_everything_gives_the_known_maximum(pairing, expected):
     assert donor.max_mean_final_resources(DonorGameConfig(pairing=pairing)) == expected
 
@@ -23,8 +25,11 @@ def test_resources_change_exactly_by_the_rules(cfg, data):
     state = donor.new_state(cfg)
     for r in range(cfg.rounds):
         donors, recipients = donor.round_pairs(cfg, 0, r)
-        actions = (np.full(len(donors), -1.0) if data is None
-                   else np.array(data.draw(signed_fractions(len(donors)))))
+        actions = (
+            np.full(len(donors), -1.0)
+            if data is None
+            else np.array(data.draw(signed_fractions(len(donors))))
+        )
         total_before = state.resources.sum()
         res = donor.resolve_round(cfg, state, donors, recipients, actions, round_index=r)
         donated = res.amount[~res.punish].sum()
@@ -64,8 +69,20 @@ def test_released_code_schedule_breaks_alternation_between_rounds_6_and_7():
     cfg = DonorGameConfig(pairing="released_code")
     h = cfg.agents // 2
     b_donates = [bool((donor.round_pairs(cfg, 0, r)[0] >= h).all()) for r in range(12)]
-    assert b_donates == [False, True, False, True, False, True,
-                         True, False, True, False, True, False]
+    assert b_donates == [
+        False,
+        True,
+        False,
+        True,
+        False,
+        True,
+        True,
+        False,
+        True,
+        False,
+        True,
+        False,
+    ]
 
 
 def test_second_game_reverses_every_pair():
@@ -99,17 +116,29 @@ def test_punishment_loss_is_floored_at_the_recipients_resources():
     assert state.resources[d[0]] == 0.0 and state.resources[rc[0]] == 0.0
 
 
-@pytest.mark.parametrize(("score", "expected"), [("paper", [15.0, 5.0]), ("released_code", [40.0, 0.0])])
+@pytest.mark.parametrize(
+    ("score", "expected"), [("paper", [15.0, 5.0]), ("released_code", [40.0, 0.0])]
+)
 def test_selection_scores(score, expected):
     cfg = DonorGameConfig(agents=2, selection_score=score)
     finals = np.array([[10.0, 10.0], [20.0, 0.0]])
     assert donor.generation_scores(cfg, finals).tolist() == expected
 
 
-@pytest.mark.parametrize(("key", "value"), [
-    ("agents", 3), ("agents", 0), ("rounds", 0), ("pairing", "zigzag"), ("punishment", "yes"),
-    ("selection_score", "best"), ("trace_depth", -1), ("multiplier", "2"), ("agents", True),
-])
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("agents", 3),
+        ("agents", 0),
+        ("rounds", 0),
+        ("pairing", "zigzag"),
+        ("punishment", "yes"),
+        ("selection_score", "best"),
+        ("trace_depth", -1),
+        ("multiplier", "2"),
+        ("agents", True),
+    ],
+)
 def test_invalid_config_names_the_key(key, value):
     with pytest.raises(ConfigError, match=key):
         DonorGameConfig(**{key: value})

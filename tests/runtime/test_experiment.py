@@ -6,7 +6,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,6 +22,10 @@ def _run(tmp_path, name, seed=0, overrides=()):
     return run, asyncio.run(run_experiment(run, config))
 
 
+def _without_run_start(run_dir):
+    return [r for r in load_records(run_dir / "events.jsonl") if r["type"] != "run_start"]
+
+
 def test_a_run_writes_config_events_checkpoint_and_summary(tmp_path):
     run, summary = _run(tmp_path, "a")
     for name in ("config.json", "events.jsonl", "checkpoint.json", "summary.json"):
@@ -30,8 +33,18 @@ def test_a_run_writes_config_events_checkpoint_and_summary(tmp_path):
     assert summary["status"] == "completed" and summary["generations_completed"] == 4
     records = load_records(run.file("events.jsonl"))
     types = {r["type"] for r in records}
-    assert {"run_start", "generation_start", "decision", "transfer", "game_end", "selection",
-            "reproduction", "generation_end", "checkpoint", "run_end"} <= types
+    assert {
+        "run_start",
+        "generation_start",
+        "decision",
+        "transfer",
+        "game_end",
+        "selection",
+        "reproduction",
+        "generation_end",
+        "checkpoint",
+        "run_end",
+    } <= types
     transfers = [r for r in records if r["type"] == "transfer"]
     assert len(transfers) == 4 * 2 * 12 * 6
     assert all("_" in r["donor"] for r in transfers)  # member ids, not seats
@@ -42,10 +55,8 @@ def test_a_run_writes_config_events_checkpoint_and_summary(tmp_path):
 def test_same_seed_same_events_different_seed_different(tmp_path):
     a, sa = _run(tmp_path, "a", seed=1)
     b, sb = _run(tmp_path, "b", seed=1)
-    c, sc = _run(tmp_path, "c", seed=2)
-    strip = lambda run: [r for r in load_records(run.file("events.jsonl"))  # noqa: E731
-                         if r["type"] != "run_start"]
-    assert strip(a) == strip(b) and sa == sb
+    _c, sc = _run(tmp_path, "c", seed=2)
+    assert _without_run_start(a.path) == _without_run_start(b.path) and sa == sb
     assert sa != sc
 
 
@@ -77,18 +88,30 @@ def test_top_selection_keeps_the_best():
 
 
 def _agentsim(*args, **kwargs):
-    return subprocess.Popen([sys.executable, "-m", "agentsim", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-m", "agentsim", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )
 
 
 def test_killed_run_resumes_to_the_same_summary(tmp_path):
-    settings = ["--set", "generations=12", "--set", "agents=200", "--set",
-                "population=trace_average:100,image_scoring:50,defector:50", "--quiet"]
-    full = _agentsim("run", "donor-game", "--seed", "5", "--out", str(tmp_path / "full"),
-                     *settings)
+    settings = [
+        "--set",
+        "generations=12",
+        "--set",
+        "agents=200",
+        "--set",
+        "population=trace_average:100,image_scoring:50,defector:50",
+        "--quiet",
+    ]
+    full = _agentsim("run", "donor-game", "--seed", "5", "--out", str(tmp_path / "full"), *settings)
     assert full.wait(120) == 0, full.stderr.read()
-    proc = _agentsim("run", "donor-game", "--seed", "5", "--out", str(tmp_path / "killed"),
-                     *settings)
+    proc = _agentsim(
+        "run", "donor-game", "--seed", "5", "--out", str(tmp_path / "killed"), *settings
+    )
     deadline = time.monotonic() + 60
     checkpoint = None
     while time.monotonic() < deadline:
@@ -107,9 +130,8 @@ def test_killed_run_resumes_to_the_same_summary(tmp_path):
     assert resumed.wait(120) == 0, resumed.stderr.read()
     full_dir = next((tmp_path / "full").iterdir())
     assert json.loads((killed_dir / "summary.json").read_text()) == json.loads(
-        (full_dir / "summary.json").read_text())
-    strip = lambda d: [r for r in load_records(d / "events.jsonl")  # noqa: E731
-                       if r["type"] != "run_start"]
-    assert strip(killed_dir) == strip(full_dir)
+        (full_dir / "summary.json").read_text()
+    )
+    assert _without_run_start(killed_dir) == _without_run_start(full_dir)
     starts = [r for r in load_records(killed_dir / "events.jsonl") if r["type"] == "run_start"]
     assert [s["resumed_from"] for s in starts] == [None, was_at]

@@ -144,7 +144,9 @@ class ImageScoring(DonorStrategy):
 
     kind: ClassVar[str] = "image_scoring"
     BOUNDS: ClassVar[Mapping[str, tuple[float, float]]] = {
-        "threshold": (0.0, 1.0), "generosity": (0.0, 1.0), "initial": (0.0, 1.0),
+        "threshold": (0.0, 1.0),
+        "generosity": (0.0, 1.0),
+        "initial": (0.0, 1.0),
         "punish": (0.0, 1.0),
     }
     threshold: float = 0.3
@@ -153,8 +155,10 @@ class ImageScoring(DonorStrategy):
     punish: float = 0.0
 
     def good(self, batch: TraceBatch) -> npt.NDArray[np.bool_]:
-        return batch.fraction[:, 0] >= self.threshold if batch.fraction.shape[1] else (
-            np.ones(len(batch.length), dtype=bool)
+        return (
+            batch.fraction[:, 0] >= self.threshold
+            if batch.fraction.shape[1]
+            else (np.ones(len(batch.length), dtype=bool))
         )
 
     def decide_batch(self, batch: TraceBatch) -> FloatArray:
@@ -199,8 +203,11 @@ class TraceAverage(DonorStrategy):
 
     kind: ClassVar[str] = "trace_average"
     BOUNDS: ClassVar[Mapping[str, tuple[float, float]]] = {
-        "initial": (0.0, 1.0), "decay": (0.0, 1.0), "bonus": (-0.5, 0.5),
-        "floor": (0.0, 1.0), "cap": (0.0, 1.0),
+        "initial": (0.0, 1.0),
+        "decay": (0.0, 1.0),
+        "bonus": (-0.5, 0.5),
+        "floor": (0.0, 1.0),
+        "cap": (0.0, 1.0),
     }
     initial: float = 0.5
     decay: float = 0.25
@@ -241,5 +248,11 @@ class RandomDonor(DonorStrategy):
 
 
 STRATEGIES: tuple[type[DonorStrategy], ...] = (
-    FixedFraction, Defector, Cooperator, ImageScoring, Standing, TraceAverage, RandomDonor,
+    FixedFraction,
+    Defector,
+    Cooperator,
+    ImageScoring,
+    Standing,
+    TraceAverage,
+    RandomDonor,
 )
