@@ -27,10 +27,12 @@ def register_agent(kind: str, factory: Callable[..., Any]) -> None:
 def _ensure_builtins() -> None:
     if _FACTORIES:
         return
+    from agentsim.agents.llm.donor import LLMDonorAgent
     from agentsim.agents.scripted.donor import STRATEGIES
 
     for cls in STRATEGIES:
         register_agent(cls.kind, cls)
+    register_agent(LLMDonorAgent.kind, LLMDonorAgent)
 
 
 def agent_kinds() -> list[str]:

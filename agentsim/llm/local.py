@@ -257,7 +257,7 @@ def _make_handler_class() -> type[Any]:
             if response_format is not None:
                 # Equivalent to passing ``response_format`` to llama-cpp-python, but with the
                 # control-character fix above.
-                from llama_cpp import LlamaGrammar
+                from llama_cpp.llama_grammar import LlamaGrammar
 
                 grammar_text = json_grammar_text(response_format.get("schema"))
                 kwargs["grammar"] = LlamaGrammar.from_string(grammar_text, verbose=False)

@@ -60,7 +60,7 @@ class LiteLLMModel:
         start = time.perf_counter()
         try:
             response = await litellm.acompletion(**self._kwargs(request))
-        except Exception as exc:  # noqa: BLE001 - providers raise many types; all are mapped
+        except Exception as exc:  # providers raise many types; map_exception sorts them
             # 'from None': the original's text may hold a key and would print as the cause.
             raise map_exception(exc, self._secrets()) from None
         usage = getattr(response, "usage", None)
@@ -110,7 +110,7 @@ def _reply_text(response: Any) -> str:
 
 def _response_format(schema: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """A bare JSON schema becomes an OpenAI ``json_schema`` response format."""
-    if schema is None or "type" in schema and schema["type"] in {"json_object", "json_schema"}:
+    if schema is None or ("type" in schema and schema["type"] in {"json_object", "json_schema"}):
         return None if schema is None else dict(schema)
     return {"type": "json_schema", "json_schema": {"name": "reply", "schema": dict(schema)}}
 
@@ -118,7 +118,7 @@ def _response_format(schema: Mapping[str, Any] | None) -> dict[str, Any] | None:
 def _cost(litellm: Any, response: Any, model: str) -> float | None:
     try:
         return float(litellm.completion_cost(completion_response=response, model=model))
-    except Exception:  # noqa: BLE001 - an unpriced model is normal, not an error
+    except Exception:  # an unpriced model is normal, not an error
         return None
 
 

@@ -86,9 +86,9 @@ def register_price(model: str) -> None:
 def _make_handler() -> Any:
     # The class is built here because its base class lives in litellm, imported lazily.
     litellm = import_litellm()
-    from litellm.llms.custom_llm import CustomLLMError
+    from litellm.llms.custom_llm import CustomLLM, CustomLLMError
 
-    class OfflineLLM(litellm.CustomLLM):  # type: ignore[misc]  # litellm is untyped here
+    class OfflineLLM(CustomLLM):
         """Answers with :func:`offline_reply`; counts calls per prompt for ``flaky-<n>``."""
 
         def __init__(self) -> None:
@@ -110,7 +110,9 @@ def _make_handler() -> Any:
             try:
                 parse_behaviour(model)
             except ValueError as err:
-                raise CustomLLMError(status_code=404, message=str(err)) from None
+                # LiteLLM maps the status to its NotFoundError, which we classify permanent.
+                error = CustomLLMError(status_code=404, message=str(err))  # type: ignore[no-untyped-call]
+                raise error from None
             register_price(model)
             prompt = prompt_text(messages)
             with self._calls_lock:

@@ -28,4 +28,4 @@ def register_provider(name: str, handler: Any) -> None:
     # LiteLLM reads the map into its provider list lazily; refresh it after every change.
     from litellm.utils import custom_llm_setup
 
-    custom_llm_setup()
+    custom_llm_setup()  # type: ignore[no-untyped-call]  # litellm is untyped here

@@ -281,7 +281,7 @@ class RetryingModel:
 
     def delay(self, failures: int, retry_after: float | None) -> float:
         """Seconds to wait after ``failures`` failed attempts."""
-        backoff = min(self.max_delay_s, self.base_delay_s * 2 ** (failures - 1))
+        backoff = min(self.max_delay_s, self.base_delay_s * 2.0 ** (failures - 1))
         if self.jitter:
             backoff *= 0.5 + 0.5 * self.rng.random()
         return max(backoff, retry_after or 0.0)

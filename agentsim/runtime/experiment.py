@@ -13,10 +13,12 @@ import dataclasses
 import importlib.metadata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from agentsim.agents.llm.settings import LLMSettings
 from agentsim.core.config import (
     build_config,
     check_choice,
@@ -25,15 +27,19 @@ from agentsim.core.config import (
     field_names,
     parse_overrides,
 )
-from agentsim.core.errors import ConfigError
+from agentsim.core.errors import BudgetExceeded, ConfigError, UserError
 from agentsim.core.records import Record, make_record
 from agentsim.core.seeding import SeedStreams
 from agentsim.envs.registry import env_factory, make_env
 from agentsim.evolution.population import Member, MutationReproducer, Reproducer, parse_population
 from agentsim.evolution.selection import SELECTION_METHODS, select_survivors
-from agentsim.runtime.rundir import RunDir
+from agentsim.runtime.rundir import LLM_CACHE, EventLog, RunDir
 from agentsim.runtime.runner import NullRecorder, Recorder, arun_episode
 from agentsim.runtime.summary import summarise
+
+if TYPE_CHECKING:
+    from agentsim.agents.llm.donor import LLMContext
+    from agentsim.runtime.llm_runtime import CallBuffer
 
 RECORD_LEVELS = ("full", "summary")
 DEFAULT_POPULATION = "trace_average:4,image_scoring:2,standing:2,fixed_fraction:2,defector:2"
@@ -121,6 +127,7 @@ class ExperimentConfig:
     seed: int
     settings: EvolutionSettings
     env: Mapping[str, Any]
+    llm: LLMSettings = LLMSettings()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -129,14 +136,23 @@ class ExperimentConfig:
             "seed": self.seed,
             "settings": config_dict(self.settings),
             "env": dict(self.env),
+            "llm": config_dict(self.llm),
             "agentsim_version": importlib.metadata.version("agentsim"),
         }
 
     @staticmethod
-    def from_json(data: Mapping[str, Any]) -> ExperimentConfig:
+    def from_json(data: Mapping[str, Any], overrides: Iterable[str] = ()) -> ExperimentConfig:
         return make_config(
-            data["experiment"], data["seed"], settings=data["settings"], env=data["env"]
+            data["experiment"], data["seed"], overrides, settings=data["settings"],
+            env=data["env"], llm=data.get("llm", {}),
         )
+
+
+#: LLM settings that a resumed run may change: they do not change what agents decide.
+RESUMABLE_KEYS = (
+    "budget_calls", "budget_tokens", "budget_usd", "concurrency", "rpm", "tpm", "timeout_s",
+    "max_attempts", "api_base",
+)
 
 
 def make_config(
@@ -146,29 +162,42 @@ def make_config(
     *,
     settings: Mapping[str, Any] | None = None,
     env: Mapping[str, Any] | None = None,
+    llm: Mapping[str, Any] | None = None,
 ) -> ExperimentConfig:
-    """Validated config from defaults, explicit values and ``key=value`` overrides."""
+    """Validated config from defaults, explicit values and ``key=value`` overrides.
+
+    Overrides may name a key of the generation loop (:class:`EvolutionSettings`), of the
+    env's config, or of :class:`LLMSettings`. With a ``model`` and no explicit
+    ``population``, every member is an LLM agent (the paper's homogeneous population).
+    """
     spec = experiment_spec(experiment)
     check_number("seed", seed, low=0, integer=True)
     env_cls = env_config_class(spec.env_id)
-    s_values = {**spec.settings_defaults, **(settings or {})}
-    e_values = {**spec.env_defaults, **(env or {})}
-    s_keys, e_keys = field_names(EvolutionSettings), field_names(env_cls)
+    sections: dict[str, tuple[type, dict[str, Any]]] = {
+        "settings": (EvolutionSettings, {**spec.settings_defaults, **(settings or {})}),
+        "env": (env_cls, {**spec.env_defaults, **(env or {})}),
+        "llm": (LLMSettings, dict(llm or {})),
+    }
+    all_keys = sorted(k for cls, _ in sections.values() for k in field_names(cls))
+    explicit_population = settings is not None and "population" in settings
     for item in overrides:
         key, sep, _ = item.partition("=")
         key = key.strip()
         if not sep or not key:
-            raise ConfigError(
-                "--set", item, "key=value with key one of " + ", ".join(sorted(s_keys + e_keys))
-            )
-        if key in s_keys:
-            s_values.update(parse_overrides(EvolutionSettings, [item]))
-        elif key in e_keys:
-            e_values.update(parse_overrides(env_cls, [item]))
-        else:
-            raise ConfigError.unknown_key(key or item, s_keys + e_keys)
-    settings_obj = build_config(EvolutionSettings, s_values)
-    env_obj: Any = build_config(env_cls, e_values)
+            raise ConfigError("--set", item, "key=value with key one of " + ", ".join(all_keys))
+        section = next((v for v in sections.values() if key in field_names(v[0])), None)
+        if section is None:
+            raise ConfigError.unknown_key(key, all_keys)
+        section[1].update(parse_overrides(section[0], [item]))
+        explicit_population |= key == "population"
+    llm_obj = build_config(LLMSettings, sections["llm"][1])
+    env_obj: Any = build_config(env_cls, sections["env"][1])
+    if llm_obj.model and not explicit_population:
+        sections["settings"][1]["population"] = f"llm:{env_obj.agents}"
+    settings_obj = build_config(EvolutionSettings, sections["settings"][1])
+    if "llm" in settings_obj.population and not llm_obj.model:
+        raise ConfigError("model", None, "a LiteLLM model string (--model): the population "
+                          "has llm members")
     if round(settings_obj.survival_fraction * getattr(env_obj, "agents", 2)) < 1:
         raise ConfigError(
             "survival_fraction",
@@ -183,7 +212,7 @@ def make_config(
             settings_obj.population,
             f"kind:count,... with counts summing to agents={agents}",
         )
-    return ExperimentConfig(experiment, seed, settings_obj, config_dict(env_obj))
+    return ExperimentConfig(experiment, seed, settings_obj, config_dict(env_obj), llm_obj)
 
 
 def run_name(config: ExperimentConfig, stamp: str) -> str:
@@ -192,12 +221,15 @@ def run_name(config: ExperimentConfig, stamp: str) -> str:
 
 
 class _MemberRecorder:
-    """Renames seats to member ids in records, and adds the generation."""
+    """Renames seats to member ids in records, adds the generation, and on every flush
+    releases the buffered LLM call records (in a concurrency-independent order)."""
 
     FIELDS = ("agent", "donor", "recipient")
 
-    def __init__(self, inner: Recorder, seats: Mapping[str, str], generation: int) -> None:
+    def __init__(self, inner: Recorder, seats: Mapping[str, str], generation: int,
+                 log: EventLog, calls: CallBuffer | None) -> None:
         self.inner, self.seats, self.generation = inner, seats, generation
+        self.log, self.calls = log, calls
         self.discard = getattr(inner, "discard", False)
 
     def record(self, record: Record) -> None:
@@ -208,7 +240,16 @@ class _MemberRecorder:
         self.inner.record(record)
 
     def flush(self) -> None:
+        if self.calls is not None:
+            for r in self.calls.drain():
+                r.setdefault("generation", self.generation)
+                self.log.record(r)
         self.inner.flush()
+        self.log.flush()
+
+
+class RunStopped(UserError):
+    """A run stopped early at its last checkpoint (budget spent, provider failing)."""
 
 
 ProgressFn = Callable[[int, int], None]
@@ -218,56 +259,108 @@ async def run_experiment(
     run: RunDir,
     config: ExperimentConfig,
     *,
-    reproducer: Reproducer | None = None,
     progress: ProgressFn | None = None,
+    cache_path: Path | None = None,
 ) -> dict[str, Any]:
-    """Run (or resume, if the run has a checkpoint) an experiment; returns the summary."""
+    """Run (or resume, if the run has a checkpoint) an experiment; returns the summary.
+
+    Raises:
+        RunStopped: when the LLM budget is spent or the provider keeps failing; the run
+            directory then ends with a ``run_end`` record of status ``stopped`` and can
+            be resumed from its last checkpoint.
+    """
     settings = config.settings
     streams = SeedStreams(config.seed)
-    reproducer = reproducer or MutationReproducer(settings.mutation)
     checkpoint = run.checkpoint()
+    if checkpoint and run.summary() and run.summary()["status"] == "completed":  # type: ignore[index]
+        return run.summary()  # type: ignore[return-value]
     log = run.event_log(truncate_to=checkpoint["events_offset"] if checkpoint else 0)
     start, members = _starting_point(checkpoint, settings)
-    log.record(
-        make_record(
-            "run_start",
-            run_id=run.path.name,
-            experiment=config.experiment,
-            env=experiment_spec(config.experiment).env_id,
-            seed=config.seed,
-            resumed_from=checkpoint["generation"] if checkpoint else None,
-        )
-    )
-    env = make_env(experiment_spec(config.experiment).env_id, **config.env)
-    recorder: Recorder = log if settings.record == "full" else NullRecorder()
-    for generation in range(start, settings.generations + 1):
-        members = await _play_generation(
-            env,
-            members,
-            generation,
-            config,
-            streams,
-            reproducer,
-            log,
-            recorder,
-        )
-        log.record(make_record("checkpoint", generation=generation))
-        run.write_checkpoint(
-            {
-                "generation": generation,
-                "members": [m.to_json() for m in members],
-                "events_offset": log.offset(),
-            }
-        )
-        if progress:
-            progress(generation, settings.generations)
-    log.record(
-        make_record("run_end", status="completed", generations_completed=settings.generations)
-    )
+    log.record(make_record(
+        "run_start", run_id=run.path.name, experiment=config.experiment,
+        env=experiment_spec(config.experiment).env_id, seed=config.seed,
+        resumed_from=checkpoint["generation"] if checkpoint else None,
+    ))
+    from agentsim.agents.llm.donor import LLMTransmission
+    from agentsim.llm.types import LLMError
+    from agentsim.runtime.llm_runtime import CallBuffer
+
+    calls = CallBuffer() if config.llm.model else None
+    try:
+        context = _llm_context(run, config, calls, cache_path)
+        reproducer: Reproducer = (LLMTransmission(context, MutationReproducer(settings.mutation))
+                                  if context else MutationReproducer(settings.mutation))
+        if context and checkpoint is None:
+            members = await context_initialize(reproducer, members, log, calls)
+        env = make_env(experiment_spec(config.experiment).env_id, **config.env)
+        recorder: Recorder = log if settings.record == "full" else NullRecorder()
+        for generation in range(start, settings.generations + 1):
+            members = await _play_generation(
+                env, members, generation, config, streams, reproducer, log,
+                _MemberRecorder(recorder, {}, generation, log, calls), context)
+            log.record(make_record("checkpoint", generation=generation))
+            run.write_checkpoint({"generation": generation,
+                                  "members": [m.to_json() for m in members],
+                                  "events_offset": log.offset()})
+            if progress:
+                progress(generation, settings.generations)
+    except (BudgetExceeded, LLMError) as exc:
+        return _stop(run, log, calls, checkpoint_generation(run), exc)
+    log.record(make_record("run_end", status="completed",
+                           generations_completed=settings.generations))
     log.close()
     summary = summarise(run.file("events.jsonl"))
     run.write_summary(summary)
     return summary
+
+
+def checkpoint_generation(run: RunDir) -> int:
+    checkpoint = run.checkpoint()
+    return int(checkpoint["generation"]) if checkpoint else 0
+
+
+def _stop(run: RunDir, log: EventLog, calls: CallBuffer | None, done: int,
+          exc: Exception) -> dict[str, Any]:
+    for r in calls.drain() if calls else []:
+        log.record(r)
+    reason = f"{type(exc).__name__}: {exc}"
+    log.record(make_record("run_end", status="stopped", reason=reason,
+                           generations_completed=done))
+    log.close()
+    run.write_summary(summarise(run.file("events.jsonl")))
+    raise RunStopped(
+        f"run stopped after generation {done} ({reason}); the last checkpoint is kept: "
+        f"resume with `agentsim run --resume {run.path}` (a budget can be raised with "
+        f"--set budget_calls=N / budget_tokens=N / budget_usd=X)"
+    ) from exc
+
+
+def _llm_context(run: RunDir, config: ExperimentConfig, calls: CallBuffer | None,
+                 cache_path: Path | None) -> LLMContext | None:
+    from agentsim.runtime.llm_runtime import build_context, spent_before
+
+    if not config.llm.model or calls is None:
+        return None
+    return build_context(config.llm, config.env, config.seed,
+                         cache_path=cache_path or run.file(LLM_CACHE), sink=calls,
+                         already_spent=spent_before(run.file("events.jsonl")))
+
+
+async def context_initialize(reproducer: Reproducer, members: list[Member], log: EventLog,
+                             calls: CallBuffer | None) -> list[Member]:
+    """Generation-1 strategies for LLM members (recorded like reproduction)."""
+    init = getattr(reproducer, "initialize", None)
+    if init is None:
+        return members
+    members = await init(members, 1)
+    for r in calls.drain() if calls else []:
+        log.record(r)
+    for m in members:
+        if m.kind == "llm":
+            log.record(make_record("reproduction", generation=1, child=m.id, parents=[],
+                                   kind=m.kind, params=m.params))
+    log.flush()
+    return members
 
 
 def _starting_point(
@@ -286,10 +379,14 @@ async def _play_generation(
     streams: SeedStreams,
     reproducer: Reproducer,
     log: Any,
-    recorder: Recorder,
+    recorder: _MemberRecorder,
+    context: LLMContext | None,
 ) -> list[Member]:
     """One generation: play, record results, select, reproduce; returns the next population."""
     seats = dict(zip(env.possible_agents, (m.id for m in members), strict=True))
+    recorder.seats = seats
+    if context is not None:
+        context.names = [m.id for m in members]
     log.record(
         make_record(
             "generation_start",
@@ -299,11 +396,14 @@ async def _play_generation(
         )
     )
     agents = {seat: m.build() for seat, m in zip(env.possible_agents, members, strict=True)}
+    for agent in agents.values():
+        if context is not None and hasattr(agent, "bind"):
+            agent.bind(context)
     await arun_episode(
         env,
         agents,
         seed=streams.env(generation),
-        recorder=_MemberRecorder(recorder, seats, generation),
+        recorder=recorder,
         options={"generation": generation},
     )
     ids = [m.id for m in members]

@@ -228,7 +228,7 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server: _Server
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # quiet: tests read .stats instead of access logs
 
     def _send(self, code: int, body: bytes, headers: Mapping[str, str] | None = None) -> None:
@@ -247,7 +247,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = {"error": {"message": message, "type": "fake_error", "code": str(code)}}
         self._send(code, json.dumps(body).encode(), headers)
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib hook name
+    def do_GET(self) -> None:  # the stdlib's hook names
         state = self.server.state
         if self.path.endswith("/stats"):
             with state.lock:
@@ -263,7 +263,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._error(404, "not found")
 
-    def do_POST(self) -> None:  # noqa: N802 - stdlib hook name
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", 0))
         try:
             request = json.loads(self.rfile.read(length) or b"{}")

@@ -7,12 +7,13 @@ import os
 # Before anything imports litellm: never fetch the cost map, never phone home.
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 os.environ["LITELLM_OFFLINE_MODE"] = "true"
+# (ruff allows imports after os.environ edits, so no noqa is needed below.)
 
-from collections.abc import Iterator  # noqa: E402 - the env vars must be set first
+from collections.abc import Iterator
 
-import pytest  # noqa: E402
+import pytest
 
-from agentsim.testing.fake_openai_server import FakeOpenAIServer  # noqa: E402
+from agentsim.testing.fake_openai_server import FakeOpenAIServer
 
 
 @pytest.fixture

@@ -219,6 +219,15 @@ def test_server_retry_after_header_reaches_the_backoff(fake_server: FakeOpenAISe
     assert sleep.delays == [3.0] and result.attempts == 2
 
 
+def test_litellm_env_vars_apply_without_api_base(
+    fake_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_BASE", fake_server.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", LOCAL_KEY)
+    result = complete_sync(build_model("openai/donor-1"), req("openai/donor-1"))
+    assert result.text.endswith("Answer: 20") and fake_server.stats["requests"] == 1
+
+
 def test_server_failure_is_recorded_with_attempts(fake_server: FakeOpenAIServer) -> None:
     fake_server.set_faults({"500": 1.0})
     records: list[dict[str, Any]] = []
@@ -240,12 +249,12 @@ def test_server_failure_is_recorded_with_attempts(fake_server: FakeOpenAIServer)
 
 
 def test_server_fault_draws_are_seeded() -> None:
-    def outcomes(seed: int) -> list[str]:
+    def outcomes(seed: int) -> tuple[list[int], Any]:
         rates = {"429": 0.2, "500": 0.2, "garbage": 0.2}
+        body = {"model": "donor", "messages": [{"role": "user", "content": "x"}]}
         with FakeOpenAIServer(fail_rates=rates, seed=seed) as server:
-            for _ in range(30):
-                _post(server, {"model": "donor", "messages": [{"role": "user", "content": "x"}]})
-            return _get_stats(server)
+            statuses = [_post(server, body) for _ in range(30)]
+            return statuses, _get_stats(server)
 
     assert outcomes(1) == outcomes(1) != outcomes(2)
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from agentsim.agents.llm.parsers import (
+    ParseResult,
     parse_choice,
     parse_donate_or_punish,
     parse_donation,
@@ -145,7 +149,7 @@ def test_parse_strategy() -> None:
 
 # --- fuzzing -------------------------------------------------------------------------------
 
-PARSERS = [
+PARSERS: list[Callable[[str], ParseResult[Any]]] = [
     lambda t: parse_donation(t, 10),
     lambda t: parse_donate_or_punish(t, 10),
     lambda t: parse_choice(t, ["DONATE", "KEEP"]),

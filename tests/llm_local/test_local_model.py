@@ -98,7 +98,7 @@ def test_acompletion_two_concurrent_calls(litellm: Any) -> None:
 )
 def test_response_format_schema_is_enforced(litellm: Any, response_format: dict[str, Any]) -> None:
     response = litellm.completion(
-        model=MODEL, messages=MESSAGES, max_tokens=96, response_format=response_format
+        model=MODEL, messages=MESSAGES, max_tokens=320, response_format=response_format
     )
     reply = json.loads(response.choices[0].message.content)
     assert set(reply) >= {"justification", "amount"}
@@ -149,6 +149,16 @@ def test_missing_model_raises_user_error_with_install_command(
 )
 def test_translate_response_format(given: Any, expected: Any) -> None:
     assert translate_response_format(given) == expected
+
+
+def test_json_grammar_strings_exclude_control_characters() -> None:
+    # llama-cpp-python's schema converter allows raw newlines in strings (invalid JSON).
+    if not local_model_available():
+        pytest.skip("llama-cpp-python not installed; run scripts/install_local_model.sh")
+    grammar = local.json_grammar_text(DONATION_SCHEMA)
+    char_rules = [line for line in grammar.splitlines() if line.startswith("char ::=")]
+    assert char_rules == [r'char ::= [^"\\\x7F\x00-\x1F] | ' + char_rules[0].split("| ", 1)[1]]
+    assert "justification-kv" in grammar
 
 
 def test_translate_response_format_rejects_unknown_type() -> None:

@@ -1,0 +1,290 @@
+"""LLM-backed donor-game agents and LLM cultural transmission (Vallinder & Hughes 2024).
+
+An :class:`LLMDonorAgent` holds a strategy (text it wrote itself); each donation
+renders the observation into the donation prompt, asks the model, parses the
+``Answer:`` (re-asking with the parse error, up to ``max_parse_attempts``), and
+otherwise falls back to donating 0 with ``parse_status="fallback"``, recorded.
+
+:class:`LLMTransmission` is the generation loop's reproduction hook for LLM
+members: new agents write their strategy from the survivors' strategies (with
+their scores, or without them as in the released code).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from agentsim.agents.base import Decision, Usage
+from agentsim.agents.llm.parsers import (
+    ParseResult,
+    parse_donate_or_punish,
+    parse_donation,
+    parse_json,
+    parse_strategy,
+)
+from agentsim.agents.llm.prompts import DonorPrompts
+from agentsim.agents.llm.settings import LLMSettings
+from agentsim.core.seeding import SeedStreams
+from agentsim.evolution.population import Member, MutationReproducer, new_member_ids
+from agentsim.llm.types import ChatRequest, ChatResult, LanguageModel
+
+KIND = "llm"
+FALLBACK_STRATEGY = "(no strategy: the model never stated one in the required form)"
+
+_AMOUNT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"justification": {"type": "string", "maxLength": 400},
+                   "amount": {"type": "number", "minimum": 0}},
+    "required": ["justification", "amount"],
+}
+_PUNISH_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {**_AMOUNT_SCHEMA["properties"],
+                   "action": {"type": "string", "enum": ["donate", "punish"]}},
+    "required": ["justification", "action", "amount"],
+}
+_STRATEGY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"thinking": {"type": "string", "maxLength": 600},
+                   "strategy": {"type": "string", "maxLength": 300}},
+    "required": ["thinking", "strategy"],
+}
+
+
+@dataclass
+class LLMContext:
+    """What the LLM agents of one run share.
+
+    Attributes:
+        model: the model stack (cache, budget, retries, rate limit, recording).
+        settings: model and parsing settings.
+        prompts: the prompt templates.
+        rules: the env's rules shown in prompts: endowment, multiplier, trace_depth,
+            punishment (bool), punishment_loss.
+        seeds: the run's seed streams (each call gets its own provider seed).
+        names: member id per seat for the current generation (set by the loop).
+    """
+
+    model: LanguageModel
+    settings: LLMSettings
+    prompts: DonorPrompts
+    rules: Mapping[str, Any]
+    seeds: SeedStreams
+    names: list[str] = field(default_factory=list)
+
+    def system_prompt(self) -> str:
+        return self.prompts.system(**self.rules)
+
+    def request(self, messages: Sequence[tuple[str, str]], *, purpose: str, agent: str,
+                seed: int, schema: dict[str, Any] | None) -> ChatRequest:
+        s = self.settings
+        assert s.model is not None  # an LLMContext is only built with a model
+        return ChatRequest(
+            model=s.model, messages=tuple(messages), temperature=s.temperature,
+            max_tokens=s.max_tokens, response_format=schema if s.wants_json else None,
+            seed=seed, purpose=purpose, agent=agent, api_base=s.api_base,
+        )
+
+    def call_seed(self, generation: int, name: str, call: int) -> int:
+        """Provider seed of one call: fixed by run seed, generation, agent and call number."""
+        return self.seeds.llm(generation, zlib.crc32(name.encode()), call)
+
+
+def _usage(result: ChatResult) -> Usage:
+    return Usage(1, result.prompt_tokens, result.completion_tokens, result.cost_usd)
+
+
+class LLMDonorAgent:
+    """A donor-game agent whose strategy and decisions come from a language model."""
+
+    kind = KIND
+
+    def __init__(self, strategy: str = "", strategy_justification: str = "",
+                 strategy_status: str = "") -> None:
+        self.name = KIND
+        self.strategy = strategy
+        self.strategy_justification = strategy_justification
+        self.strategy_status = strategy_status
+        self.context: LLMContext | None = None
+        self._calls = 0
+
+    def params(self) -> dict[str, Any]:
+        return {"strategy": self.strategy, "strategy_justification": self.strategy_justification,
+                "strategy_status": self.strategy_status}
+
+    def bind(self, context: LLMContext) -> None:
+        """Attach the run's shared model stack and prompts (done by the generation loop)."""
+        self.context = context
+
+    def reset(self, *, seed: int | None = None) -> None:
+        self._calls = 0
+
+    def act(self, observation: Mapping[str, Any]) -> Decision:
+        """Synchronous facade (scripts); runners use :meth:`aact`."""
+        return asyncio.run(self.aact(observation))
+
+    async def aact(self, observation: Mapping[str, Any]) -> Decision:
+        if not observation["is_donor"]:
+            return Decision(action=np.zeros(1, dtype=np.float32))
+        ctx = self._context()
+        own = float(observation["own_resources"])
+        punishment = bool(ctx.rules["punishment"])
+        prompt = ctx.prompts.decision(
+            observation, name=self.name, strategy=self.strategy, names=ctx.names,
+            punishment=punishment, multiplier=ctx.rules["multiplier"],
+            punishment_loss=ctx.rules["punishment_loss"],
+        )
+        messages = [("system", ctx.system_prompt()), ("user", prompt)]
+        schema = _PUNISH_SCHEMA if punishment else _AMOUNT_SCHEMA
+        usage, generation = Usage(), int(observation["generation"])
+        parsed: ParseResult[Any] = ParseResult(ok=False, error="no reply")
+        text = ""
+        for attempt in range(ctx.settings.max_parse_attempts):
+            seed = ctx.call_seed(generation, self.name, self._calls)
+            self._calls += 1
+            result = await ctx.model.complete(ctx.request(
+                messages, purpose="donation", agent=self.name, seed=seed, schema=schema))
+            usage, text = usage + _usage(result), result.text
+            parsed = self._parse(text, own, punishment, ctx.settings.wants_json)
+            if parsed.ok:
+                status = "ok" if attempt == 0 else "reasked"
+                return Decision(action=np.array([parsed.value], dtype=np.float32),
+                                rationale=parsed.justification, raw=text, parse_status=status,
+                                usage=usage, extra={"asks": attempt + 1})
+            messages += [("assistant", text), ("user", ctx.prompts.reask(parsed.error or ""))]
+        return Decision(action=np.zeros(1, dtype=np.float32), raw=text, parse_status="fallback",
+                        usage=usage, extra={"asks": ctx.settings.max_parse_attempts,
+                                            "parse_error": parsed.error,
+                                            "fallback": "donate 0 (as the released code)"})
+
+    @staticmethod
+    def _parse(text: str, own: float, punishment: bool, json_mode: bool) -> ParseResult[float]:
+        """Signed fraction of own resources from a reply."""
+        if json_mode:
+            return _parse_json_amount(text, own, punishment)
+        if punishment:
+            r = parse_donate_or_punish(text, own)
+            if not r.ok or r.value is None:
+                return ParseResult(ok=False, error=r.error, justification=r.justification)
+            action, units = r.value
+            sign = -1.0 if action == "punish" else 1.0
+            return ParseResult(True, sign * _fraction(units, own), None, r.justification)
+        d = parse_donation(text, own)
+        if not d.ok or d.value is None:
+            return ParseResult(ok=False, error=d.error, justification=d.justification)
+        return ParseResult(True, _fraction(d.value, own), None, d.justification)
+
+    def _context(self) -> LLMContext:
+        if self.context is None:
+            raise RuntimeError(f"LLM agent {self.name} has no model: call bind(context) first")
+        return self.context
+
+
+def _fraction(units: float, own: float) -> float:
+    return 0.0 if own <= 0 else min(units / own, 1.0)
+
+
+def _parse_json_amount(text: str, own: float, punishment: bool) -> ParseResult[float]:
+    keys = ["amount", "action"] if punishment else ["amount"]
+    r = parse_json(text, keys)
+    if not r.ok or r.value is None:
+        return ParseResult(ok=False, error=r.error, justification=r.justification)
+    amount, action = r.value.get("amount"), str(r.value.get("action", "donate")).lower()
+    if isinstance(amount, bool) or not isinstance(amount, int | float) or not 0 <= amount <= own:
+        return ParseResult(ok=False, error=f"'amount' must be a number between 0 and {own:g}.",
+                           justification=r.justification)
+    if action not in ("donate", "punish"):
+        return ParseResult(ok=False, error="'action' must be 'donate' or 'punish'.")
+    sign = -1.0 if action == "punish" else 1.0
+    return ParseResult(True, sign * _fraction(float(amount), own), None, r.justification)
+
+
+async def write_strategy(
+    ctx: LLMContext, name: str, generation: int, advice: Sequence[tuple[str, float | None]] | None
+) -> tuple[dict[str, Any], Usage]:
+    """Ask the model for a member's strategy; returns its params and the usage.
+
+    Re-asks with the parse error up to ``max_parse_attempts``; then records the
+    fallback (``strategy_status="fallback"``) instead of inventing a strategy.
+    """
+    prompt = ctx.prompts.strategy(name=name, advice=advice, punishment=bool(ctx.rules[
+        "punishment"]), punishment_loss=ctx.rules["punishment_loss"])
+    messages = [("system", ctx.system_prompt()), ("user", prompt)]
+    usage = Usage()
+    parsed: ParseResult[str] = ParseResult(ok=False, error="no reply")
+    for attempt in range(ctx.settings.max_parse_attempts):
+        seed = ctx.call_seed(generation, name, 10_000 + attempt)  # apart from decision calls
+        result = await ctx.model.complete(ctx.request(
+            messages, purpose="strategy", agent=name, seed=seed, schema=_STRATEGY_SCHEMA))
+        usage = usage + _usage(result)
+        parsed = _parse_strategy_reply(result.text, ctx.settings.wants_json)
+        if parsed.ok and parsed.value:
+            status = "ok" if attempt == 0 else "reasked"
+            return {"strategy": parsed.value, "strategy_justification": parsed.justification or "",
+                    "strategy_status": status}, usage
+        messages += [("assistant", result.text), ("user", ctx.prompts.reask(parsed.error or ""))]
+    return {"strategy": FALLBACK_STRATEGY, "strategy_justification": parsed.error or "",
+            "strategy_status": "fallback"}, usage
+
+
+def _parse_strategy_reply(text: str, json_mode: bool) -> ParseResult[str]:
+    if not json_mode:
+        return parse_strategy(text)
+    r = parse_json(text, ["strategy"])
+    if not r.ok or r.value is None or not str(r.value.get("strategy", "")).strip():
+        return ParseResult(ok=False, error=r.error or "'strategy' must not be empty.")
+    thinking = r.value.get("thinking")
+    return ParseResult(True, str(r.value["strategy"]).strip(), None,
+                       thinking if isinstance(thinking, str) else None)
+
+
+@dataclass
+class LLMTransmission:
+    """Reproduction for populations with LLM members (cultural transmission).
+
+    Each new member copies the kind of a uniformly chosen survivor. LLM children
+    write their strategy from the advice of all LLM survivors (with their scores if
+    ``inherit_scores``); scripted children mutate their parent's parameters.
+    """
+
+    context: LLMContext
+    scripted: MutationReproducer = field(default_factory=MutationReproducer)
+
+    async def initialize(self, members: list[Member], generation: int) -> list[Member]:
+        """Generation-1 strategies for LLM members that have none (from the rules only)."""
+        todo = [m for m in members if m.kind == KIND and not m.params.get("strategy")]
+        written = await asyncio.gather(*(write_strategy(self.context, m.id, generation, None)
+                                         for m in todo))
+        params = {m.id: p for m, (p, _) in zip(todo, written, strict=True)}
+        return [Member(m.id, m.kind, params.get(m.id, m.params), m.born, m.parents)
+                for m in members]
+
+    async def reproduce(self, survivors: Sequence[Member], scores: Sequence[float], n_new: int,
+                        generation: int, rng: np.random.Generator) -> list[Member]:
+        parents = [survivors[int(rng.integers(len(survivors)))] for _ in range(n_new)]
+        ids = new_member_ids(generation, n_new)
+        advice = [(m.params.get("strategy", ""),
+                   float(s) if self.context.settings.inherit_scores else None)
+                  for m, s in zip(survivors, scores, strict=True) if m.kind == KIND]
+        llm_children = [(i, p) for i, p in zip(ids, parents, strict=True) if p.kind == KIND]
+        written = await asyncio.gather(*(write_strategy(self.context, child_id, generation,
+                                                        advice or None)
+                                         for child_id, _ in llm_children))
+        strategies = {cid: p for (cid, _), (p, _) in zip(llm_children, written, strict=True)}
+        llm_parents = tuple(m.id for m in survivors if m.kind == KIND)
+        children = []
+        for child_id, parent in zip(ids, parents, strict=True):
+            if parent.kind == KIND:
+                children.append(Member(child_id, KIND, strategies[child_id], generation,
+                                       llm_parents))
+            else:
+                (child,) = await self.scripted.reproduce([parent], [0.0], 1, generation, rng)
+                children.append(Member(child_id, child.kind, child.params, generation,
+                                       child.parents))
+        return children

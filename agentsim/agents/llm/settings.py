@@ -1,0 +1,73 @@
+"""Settings of LLM-backed agents and of their model stack (one frozen, validated dataclass)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agentsim.core.config import check_choice, check_number
+
+CACHE_MODES = ("read_write", "off", "replay")
+
+
+@dataclass(frozen=True)
+class LLMSettings:
+    """How LLM agents call their model. Every field is a ``--set`` key.
+
+    Attributes:
+        model: LiteLLM model string (``--model``); None runs no LLM agents.
+        api_base: endpoint (``--api-base``); None uses LiteLLM's env variables.
+        temperature: sampling temperature (paper: 0.8).
+        max_tokens: completion limit per call (the notebook: 1000 for Claude).
+        inherit_scores: show survivors' final scores with their advice (paper: yes;
+            the released notebook passes the strategies only).
+        max_parse_attempts: asks per decision before the recorded fallback (notebook: 10).
+        structured_output: ask for JSON via ``response_format``; default: only for
+            ``local/`` models, which need it to stay on format.
+        cache: response cache mode (``read_write``, ``off``, ``replay``).
+        budget_calls, budget_tokens, budget_usd: stop cleanly once reached (None: no limit).
+        concurrency: calls in flight at once (shared by all runs of a process).
+        rpm, tpm: requests and tokens per minute (None: unlimited).
+        timeout_s: per-attempt timeout; max_attempts: provider attempts per call.
+        prompt_dir: folder with replacement prompt templates.
+    """
+
+    model: str | None = None
+    api_base: str | None = None
+    temperature: float = 0.8
+    max_tokens: int = 1000
+    inherit_scores: bool = True
+    max_parse_attempts: int = 3
+    structured_output: bool | None = None
+    cache: str = "read_write"
+    budget_calls: int | None = None
+    budget_tokens: int | None = None
+    budget_usd: float | None = None
+    concurrency: int = 32
+    rpm: float | None = None
+    tpm: float | None = None
+    timeout_s: float = 60.0
+    max_attempts: int = 6
+    prompt_dir: str | None = None
+
+    def __post_init__(self) -> None:
+        check_number("temperature", self.temperature, low=0.0, high=2.0)
+        check_number("max_tokens", self.max_tokens, low=1, integer=True)
+        check_number("max_parse_attempts", self.max_parse_attempts, low=1, high=50, integer=True)
+        check_choice("cache", self.cache, CACHE_MODES)
+        for key in ("budget_calls", "budget_tokens"):
+            if getattr(self, key) is not None:
+                check_number(key, getattr(self, key), low=0, integer=True)
+        if self.budget_usd is not None:
+            check_number("budget_usd", self.budget_usd, low=0.0)
+        check_number("concurrency", self.concurrency, low=1, high=10_000, integer=True)
+        for key in ("rpm", "tpm"):
+            if getattr(self, key) is not None:
+                check_number(key, getattr(self, key), low=0.001)
+        check_number("timeout_s", self.timeout_s, low=0.001)
+        check_number("max_attempts", self.max_attempts, low=1, high=100, integer=True)
+
+    @property
+    def wants_json(self) -> bool:
+        if self.structured_output is not None:
+            return self.structured_output
+        return bool(self.model and self.model.startswith("local/"))
