@@ -39,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run an experiment into a new run directory")
     run.add_argument("experiment", help="experiment name, e.g. donor-game (see `experiments`)")
     add_run_arguments(run)
+    rpl = sub.add_parser("replay", help="re-execute a run from its LLM cache and compare events")
+    rpl.add_argument("run_dir")
+    rpl.add_argument("--quiet", action="store_true", help="no progress bar")
     rep = sub.add_parser("report", help="print a text report of a run directory")
     rep.add_argument("run_dir")
     rep.add_argument("--json", action="store_true", help="print the statistics as JSON")
@@ -100,40 +103,105 @@ def _dispatch(args: argparse.Namespace) -> int:
             print(f"{name:24s} {spec.env_id:16s} {spec.description}")
     elif args.command == "run":
         return run_command(args.experiment, args)
+    elif args.command == "replay":
+        return replay_command(Path(args.run_dir), quiet=args.quiet)
     elif args.command == "report":
         return _report(Path(args.run_dir), as_json=args.json)
     return 0
 
 
+EXIT_STOPPED = 3
+
+
+def _model_overrides(args: argparse.Namespace) -> list[str]:
+    extra = []
+    if args.model is not None:
+        extra.append(f"model={args.model}")
+    if args.api_base is not None:
+        extra.append(f"api_base={args.api_base}")
+    return extra
+
+
 def run_command(experiment: str, args: argparse.Namespace) -> int:
     """``agentsim run``: a new run, or ``--resume`` of an existing one."""
-    from agentsim.runtime.experiment import (
-        ExperimentConfig,
-        make_config,
-        run_experiment,
-        run_name,
-    )
-    from agentsim.runtime.progress import ProgressBar
+    from agentsim.runtime.experiment import ExperimentConfig, make_config, run_name
     from agentsim.runtime.rundir import RunDir
 
-    if args.model is not None or args.api_base is not None:
-        raise UserError("--model/--api-base: LLM agents are not available in this build yet")
+    overrides = [*args.overrides, *_model_overrides(args)]
     if args.resume:
-        if args.overrides:
-            raise UserError("--set cannot change a resumed run; its config.json is fixed")
         run = RunDir.open(args.resume)
-        config = ExperimentConfig.from_json(run.config())
+        config = ExperimentConfig.from_json(run.config(), _resumable(overrides))
+        _write_config(run, config.to_json())
     else:
-        config = make_config(experiment, args.seed, args.overrides)
+        config = make_config(experiment, args.seed, overrides)
         if args.dry_run:
-            print(f"{experiment}: scripted agents only: 0 LLM calls, 0 tokens, $0.00")
+            print(_dry_run_text(config))
             return 0
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         run = RunDir.create(args.out, run_name(config, stamp), config.to_json())
-    bar = ProgressBar(f"{config.experiment} generations", enabled=False if args.quiet else None)
-    summary = asyncio.run(run_experiment(run, config, progress=bar))
+    return _execute(run, config, quiet=args.quiet)
+
+
+def _resumable(overrides: list[str]) -> list[str]:
+    from agentsim.runtime.experiment import RESUMABLE_KEYS
+
+    for item in overrides:
+        key = item.partition("=")[0].strip()
+        if key not in RESUMABLE_KEYS:
+            raise UserError(
+                f"--set {key}: a resumed run keeps its config.json; only "
+                f"{', '.join(RESUMABLE_KEYS)} may change (they do not change decisions)")
+    return overrides
+
+
+def _write_config(run: Any, config: dict[str, Any]) -> None:
+    from agentsim.runtime.rundir import CONFIG, write_json_atomic
+
+    write_json_atomic(run.file(CONFIG), config)
+
+
+def _execute(run: Any, config: Any, *, quiet: bool, cache_path: Path | None = None) -> int:
+    from agentsim.runtime.experiment import RunStopped, run_experiment
+    from agentsim.runtime.progress import ProgressBar
+
+    bar = ProgressBar(f"{config.experiment} generations", enabled=False if quiet else None)
+    try:
+        summary = asyncio.run(run_experiment(run, config, progress=bar, cache_path=cache_path))
+    except RunStopped as exc:
+        print(f"agentsim: {exc}", file=sys.stderr)
+        print(f"run directory: {run.path}")
+        return EXIT_STOPPED
     _print_run_result(run.path, summary)
     return 0
+
+
+def _dry_run_text(config: Any) -> str:
+    from agentsim.evolution.population import parse_population
+
+    n_llm = sum(m.kind == "llm" for m in parse_population(config.settings.population))
+    if not config.llm.model or n_llm == 0:
+        return f"{config.experiment}: scripted agents only: 0 LLM calls, 0 tokens, $0.00"
+    from agentsim.runtime.llm_runtime import estimate
+
+    e = estimate(config.llm, config.env, config.settings.generations, n_llm,
+                 config.settings.survival_fraction)
+    cost = "unknown (LiteLLM has no price for this model)" if e["cost_usd"] is None \
+        else f"${e['cost_usd']:.2f}"
+    return (f"{config.experiment} with {config.llm.model}: {n_llm} LLM agents, "
+            f"{config.settings.generations} generations\n"
+            f"LLM calls:  {e['calls']} ({e['decision_calls']} decisions, "
+            f"{e['strategy_calls']} strategies; more if replies need re-asking)\n"
+            f"tokens:     ~{e['prompt_tokens']:,} prompt + ~{e['completion_tokens']:,} completion\n"
+            f"cost:       {cost}\nnothing was called (dry run)")
+
+
+def replay_command(path: Path, *, quiet: bool) -> int:
+    """Re-execute a run with its LLM cache in replay mode; compare the events."""
+    from agentsim.runtime.replay import replay
+
+    result = replay(path, quiet=quiet)
+    print(result.message)
+    return 0 if result.identical else 1
 
 
 def _print_run_result(path: Path, summary: dict[str, Any]) -> None:

@@ -27,7 +27,7 @@ from agentsim.core.config import (
     field_names,
     parse_overrides,
 )
-from agentsim.core.errors import BudgetExceeded, ConfigError, UserError
+from agentsim.core.errors import BudgetExceeded, ConfigError, ReplayMiss, UserError
 from agentsim.core.records import Record, make_record
 from agentsim.core.seeding import SeedStreams
 from agentsim.envs.registry import env_factory, make_env
@@ -151,7 +151,7 @@ class ExperimentConfig:
 #: LLM settings that a resumed run may change: they do not change what agents decide.
 RESUMABLE_KEYS = (
     "budget_calls", "budget_tokens", "budget_usd", "concurrency", "rpm", "tpm", "timeout_s",
-    "max_attempts", "api_base",
+    "max_attempts", "retry_base_delay_s", "api_base",
 )
 
 
@@ -304,7 +304,7 @@ async def run_experiment(
                                   "events_offset": log.offset()})
             if progress:
                 progress(generation, settings.generations)
-    except (BudgetExceeded, LLMError) as exc:
+    except (BudgetExceeded, LLMError, ReplayMiss) as exc:
         return _stop(run, log, calls, checkpoint_generation(run), exc)
     log.record(make_record("run_end", status="completed",
                            generations_completed=settings.generations))

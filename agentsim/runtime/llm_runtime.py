@@ -93,7 +93,8 @@ def build_context(
     model = build_model(
         settings.model, api_base=settings.api_base, cache_path=cache_path,
         cache_mode=settings.cache, budget=budget, limiter=shared_limiter(settings),
-        max_attempts=settings.max_attempts, timeout_s=settings.timeout_s, sink=sink,
+        max_attempts=settings.max_attempts, base_delay_s=settings.retry_base_delay_s,
+        timeout_s=settings.timeout_s, sink=sink,
         rng=np.random.default_rng(SeedStreams(seed).llm(0, 0, 0)),
     )
     rules = {

@@ -28,6 +28,8 @@ class LLMSettings:
         concurrency: calls in flight at once (shared by all runs of a process).
         rpm, tpm: requests and tokens per minute (None: unlimited).
         timeout_s: per-attempt timeout; max_attempts: provider attempts per call.
+        retry_base_delay_s: first retry backoff (doubles per retry, jittered, honours
+            Retry-After).
         prompt_dir: folder with replacement prompt templates.
     """
 
@@ -47,6 +49,7 @@ class LLMSettings:
     tpm: float | None = None
     timeout_s: float = 60.0
     max_attempts: int = 6
+    retry_base_delay_s: float = 0.5
     prompt_dir: str | None = None
 
     def __post_init__(self) -> None:
@@ -65,6 +68,7 @@ class LLMSettings:
                 check_number(key, getattr(self, key), low=0.001)
         check_number("timeout_s", self.timeout_s, low=0.001)
         check_number("max_attempts", self.max_attempts, low=1, high=100, integer=True)
+        check_number("retry_base_delay_s", self.retry_base_delay_s, low=0.0, high=60.0)
 
     @property
     def wants_json(self) -> bool:
