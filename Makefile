@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 SEED   ?= 0
 OUT    ?= runs
 
-.PHONY: demo test lint typecheck pytest install install-dev local-model bench clean
+.PHONY: demo demo-local test lint typecheck pytest install install-dev local-model bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,12 +40,18 @@ pytest: install-dev
 test: lint typecheck pytest
 
 # The real offline model (SmolLM2-135M through llama.cpp; compiles for ~5 minutes).
-local-model: install-dev
+local-model: install
 	scripts/install_local_model.sh $(VENV)
+
+# Real LLM agents with no API key: SmolLM2-135M on the CPU (weak; for watching, not for claims).
+demo-local: install local-model
+	$(BIN)/python scenarios/donor_game.py --seed $(SEED) --out $(OUT) --model local/smollm2 \
+		--set agents=4 --set rounds=4 --set generations=2
 
 bench: install
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/donor_throughput.py
+	$(BIN)/python bench/llm_concurrency.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache

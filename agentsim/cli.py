@@ -150,7 +150,8 @@ def _resumable(overrides: list[str]) -> list[str]:
         if key not in RESUMABLE_KEYS:
             raise UserError(
                 f"--set {key}: a resumed run keeps its config.json; only "
-                f"{', '.join(RESUMABLE_KEYS)} may change (they do not change decisions)")
+                f"{', '.join(RESUMABLE_KEYS)} may change (they do not change decisions)"
+            )
     return overrides
 
 
@@ -183,16 +184,26 @@ def _dry_run_text(config: Any) -> str:
         return f"{config.experiment}: scripted agents only: 0 LLM calls, 0 tokens, $0.00"
     from agentsim.runtime.llm_runtime import estimate
 
-    e = estimate(config.llm, config.env, config.settings.generations, n_llm,
-                 config.settings.survival_fraction)
-    cost = "unknown (LiteLLM has no price for this model)" if e["cost_usd"] is None \
+    e = estimate(
+        config.llm,
+        config.env,
+        config.settings.generations,
+        n_llm,
+        config.settings.survival_fraction,
+    )
+    cost = (
+        "unknown (LiteLLM has no price for this model)"
+        if e["cost_usd"] is None
         else f"${e['cost_usd']:.2f}"
-    return (f"{config.experiment} with {config.llm.model}: {n_llm} LLM agents, "
-            f"{config.settings.generations} generations\n"
-            f"LLM calls:  {e['calls']} ({e['decision_calls']} decisions, "
-            f"{e['strategy_calls']} strategies; more if replies need re-asking)\n"
-            f"tokens:     ~{e['prompt_tokens']:,} prompt + ~{e['completion_tokens']:,} completion\n"
-            f"cost:       {cost}\nnothing was called (dry run)")
+    )
+    return (
+        f"{config.experiment} with {config.llm.model}: {n_llm} LLM agents, "
+        f"{config.settings.generations} generations\n"
+        f"LLM calls:  {e['calls']} ({e['decision_calls']} decisions, "
+        f"{e['strategy_calls']} strategies; more if replies need re-asking)\n"
+        f"tokens:     ~{e['prompt_tokens']:,} prompt + ~{e['completion_tokens']:,} completion\n"
+        f"cost:       {cost}\nnothing was called (dry run)"
+    )
 
 
 def replay_command(path: Path, *, quiet: bool) -> int:

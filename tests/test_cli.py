@@ -92,3 +92,56 @@ def test_resume_of_a_finished_run_is_a_no_op_with_the_same_summary(tmp_path, cap
     before = (run_dir / "summary.json").read_text()
     assert main(["run", "donor-game", "--resume", str(run_dir), "--quiet"]) == 0
     assert (run_dir / "summary.json").read_text() == before
+
+
+def test_dry_run_with_a_model_estimates_calls_tokens_and_cost(tmp_path, capsys):
+    assert (
+        main(
+            [
+                "run",
+                "donor-game",
+                "--model",
+                "gpt-4o-2024-08-06",
+                "--dry-run",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    # 10 generations x 2 games x 12 rounds x 6 donors, + 12 + 9 x 6 strategies
+    assert "LLM calls:  1506 (1440 decisions, 66 strategies" in out
+    assert "$" in out and "nothing was called" in out
+    assert not any(tmp_path.iterdir())
+    assert main(["run", "donor-game", "--model", "openai/unpriced", "--dry-run"]) == 0
+    assert "unknown" in capsys.readouterr().out
+
+
+def test_llm_run_replay_and_resume_rules_through_the_cli(tmp_path, capsys):
+    args = ["--set", "agents=4", "--set", "rounds=3", "--set", "generations=2", "--quiet"]
+    assert (
+        main(["run", "donor-game", "--model", "offline/donor", "--out", str(tmp_path), *args]) == 0
+    )
+    (run_dir,) = tmp_path.iterdir()
+    assert (run_dir / "llm_cache.sqlite").is_file()
+    capsys.readouterr()
+    assert main(["replay", str(run_dir)]) == 0
+    assert "replay identical" in capsys.readouterr().out
+    assert main(["run", "donor-game", "--resume", str(run_dir), "--set", "agents=6"]) == 2
+    assert "only budget_calls" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["run", "donor-game", "--set", "population=llm:12"], "model"),
+        (["run", "donor-game", "--model", "m", "--set", "cache=sometimes"], "cache"),
+        (["run", "donor-game", "--model", "m", "--set", "temperature=hot"], "temperature"),
+        (["replay", "/nonexistent/run"], "not a run directory"),
+    ],
+)
+def test_llm_user_errors(args, needle):
+    result = _cli(*args)
+    assert result.returncode == 2 and needle in result.stderr, result
+    assert "Traceback" not in result.stderr

@@ -16,7 +16,8 @@ def cost_usd(model: str, prompt_tokens: int, completion_tokens: int) -> float | 
     litellm = import_litellm()
     try:
         prompt_cost, completion_cost = litellm.cost_per_token(
-            model=model, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
+            model=model, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens
+        )
     except Exception:  # LiteLLM raises several types for unmapped models
         return None
     return float(prompt_cost + completion_cost)

@@ -127,7 +127,7 @@ class ExperimentConfig:
     seed: int
     settings: EvolutionSettings
     env: Mapping[str, Any]
-    llm: LLMSettings = LLMSettings()
+    llm: LLMSettings = dataclasses.field(default_factory=LLMSettings)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -143,15 +143,27 @@ class ExperimentConfig:
     @staticmethod
     def from_json(data: Mapping[str, Any], overrides: Iterable[str] = ()) -> ExperimentConfig:
         return make_config(
-            data["experiment"], data["seed"], overrides, settings=data["settings"],
-            env=data["env"], llm=data.get("llm", {}),
+            data["experiment"],
+            data["seed"],
+            overrides,
+            settings=data["settings"],
+            env=data["env"],
+            llm=data.get("llm", {}),
         )
 
 
 #: LLM settings that a resumed run may change: they do not change what agents decide.
 RESUMABLE_KEYS = (
-    "budget_calls", "budget_tokens", "budget_usd", "concurrency", "rpm", "tpm", "timeout_s",
-    "max_attempts", "retry_base_delay_s", "api_base",
+    "budget_calls",
+    "budget_tokens",
+    "budget_usd",
+    "concurrency",
+    "rpm",
+    "tpm",
+    "timeout_s",
+    "max_attempts",
+    "retry_base_delay_s",
+    "api_base",
 )
 
 
@@ -196,8 +208,9 @@ def make_config(
         sections["settings"][1]["population"] = f"llm:{env_obj.agents}"
     settings_obj = build_config(EvolutionSettings, sections["settings"][1])
     if "llm" in settings_obj.population and not llm_obj.model:
-        raise ConfigError("model", None, "a LiteLLM model string (--model): the population "
-                          "has llm members")
+        raise ConfigError(
+            "model", None, "a LiteLLM model string (--model): the population has llm members"
+        )
     if round(settings_obj.survival_fraction * getattr(env_obj, "agents", 2)) < 1:
         raise ConfigError(
             "survival_fraction",
@@ -226,8 +239,14 @@ class _MemberRecorder:
 
     FIELDS = ("agent", "donor", "recipient")
 
-    def __init__(self, inner: Recorder, seats: Mapping[str, str], generation: int,
-                 log: EventLog, calls: CallBuffer | None) -> None:
+    def __init__(
+        self,
+        inner: Recorder,
+        seats: Mapping[str, str],
+        generation: int,
+        log: EventLog,
+        calls: CallBuffer | None,
+    ) -> None:
         self.inner, self.seats, self.generation = inner, seats, generation
         self.log, self.calls = log, calls
         self.discard = getattr(inner, "discard", False)
@@ -272,15 +291,21 @@ async def run_experiment(
     settings = config.settings
     streams = SeedStreams(config.seed)
     checkpoint = run.checkpoint()
-    if checkpoint and run.summary() and run.summary()["status"] == "completed":  # type: ignore[index]
-        return run.summary()  # type: ignore[return-value]
+    previous = run.summary()
+    if checkpoint and previous and previous["status"] == "completed":
+        return previous  # resuming a finished run changes nothing
     log = run.event_log(truncate_to=checkpoint["events_offset"] if checkpoint else 0)
     start, members = _starting_point(checkpoint, settings)
-    log.record(make_record(
-        "run_start", run_id=run.path.name, experiment=config.experiment,
-        env=experiment_spec(config.experiment).env_id, seed=config.seed,
-        resumed_from=checkpoint["generation"] if checkpoint else None,
-    ))
+    log.record(
+        make_record(
+            "run_start",
+            run_id=run.path.name,
+            experiment=config.experiment,
+            env=experiment_spec(config.experiment).env_id,
+            seed=config.seed,
+            resumed_from=checkpoint["generation"] if checkpoint else None,
+        )
+    )
     from agentsim.agents.llm.donor import LLMTransmission
     from agentsim.llm.types import LLMError
     from agentsim.runtime.llm_runtime import CallBuffer
@@ -288,26 +313,42 @@ async def run_experiment(
     calls = CallBuffer() if config.llm.model else None
     try:
         context = _llm_context(run, config, calls, cache_path)
-        reproducer: Reproducer = (LLMTransmission(context, MutationReproducer(settings.mutation))
-                                  if context else MutationReproducer(settings.mutation))
+        reproducer: Reproducer = (
+            LLMTransmission(context, MutationReproducer(settings.mutation))
+            if context
+            else MutationReproducer(settings.mutation)
+        )
         if context and checkpoint is None:
             members = await context_initialize(reproducer, members, log, calls)
         env = make_env(experiment_spec(config.experiment).env_id, **config.env)
         recorder: Recorder = log if settings.record == "full" else NullRecorder()
         for generation in range(start, settings.generations + 1):
             members = await _play_generation(
-                env, members, generation, config, streams, reproducer, log,
-                _MemberRecorder(recorder, {}, generation, log, calls), context)
+                env,
+                members,
+                generation,
+                config,
+                streams,
+                reproducer,
+                log,
+                _MemberRecorder(recorder, {}, generation, log, calls),
+                context,
+            )
             log.record(make_record("checkpoint", generation=generation))
-            run.write_checkpoint({"generation": generation,
-                                  "members": [m.to_json() for m in members],
-                                  "events_offset": log.offset()})
+            run.write_checkpoint(
+                {
+                    "generation": generation,
+                    "members": [m.to_json() for m in members],
+                    "events_offset": log.offset(),
+                }
+            )
             if progress:
                 progress(generation, settings.generations)
     except (BudgetExceeded, LLMError, ReplayMiss) as exc:
         return _stop(run, log, calls, checkpoint_generation(run), exc)
-    log.record(make_record("run_end", status="completed",
-                           generations_completed=settings.generations))
+    log.record(
+        make_record("run_end", status="completed", generations_completed=settings.generations)
+    )
     log.close()
     summary = summarise(run.file("events.jsonl"))
     run.write_summary(summary)
@@ -319,13 +360,13 @@ def checkpoint_generation(run: RunDir) -> int:
     return int(checkpoint["generation"]) if checkpoint else 0
 
 
-def _stop(run: RunDir, log: EventLog, calls: CallBuffer | None, done: int,
-          exc: Exception) -> dict[str, Any]:
+def _stop(
+    run: RunDir, log: EventLog, calls: CallBuffer | None, done: int, exc: Exception
+) -> dict[str, Any]:
     for r in calls.drain() if calls else []:
         log.record(r)
     reason = f"{type(exc).__name__}: {exc}"
-    log.record(make_record("run_end", status="stopped", reason=reason,
-                           generations_completed=done))
+    log.record(make_record("run_end", status="stopped", reason=reason, generations_completed=done))
     log.close()
     run.write_summary(summarise(run.file("events.jsonl")))
     raise RunStopped(
@@ -335,19 +376,26 @@ def _stop(run: RunDir, log: EventLog, calls: CallBuffer | None, done: int,
     ) from exc
 
 
-def _llm_context(run: RunDir, config: ExperimentConfig, calls: CallBuffer | None,
-                 cache_path: Path | None) -> LLMContext | None:
+def _llm_context(
+    run: RunDir, config: ExperimentConfig, calls: CallBuffer | None, cache_path: Path | None
+) -> LLMContext | None:
     from agentsim.runtime.llm_runtime import build_context, spent_before
 
     if not config.llm.model or calls is None:
         return None
-    return build_context(config.llm, config.env, config.seed,
-                         cache_path=cache_path or run.file(LLM_CACHE), sink=calls,
-                         already_spent=spent_before(run.file("events.jsonl")))
+    return build_context(
+        config.llm,
+        config.env,
+        config.seed,
+        cache_path=cache_path or run.file(LLM_CACHE),
+        sink=calls,
+        already_spent=spent_before(run.file("events.jsonl")),
+    )
 
 
-async def context_initialize(reproducer: Reproducer, members: list[Member], log: EventLog,
-                             calls: CallBuffer | None) -> list[Member]:
+async def context_initialize(
+    reproducer: Reproducer, members: list[Member], log: EventLog, calls: CallBuffer | None
+) -> list[Member]:
     """Generation-1 strategies for LLM members (recorded like reproduction)."""
     init = getattr(reproducer, "initialize", None)
     if init is None:
@@ -357,8 +405,16 @@ async def context_initialize(reproducer: Reproducer, members: list[Member], log:
         log.record(r)
     for m in members:
         if m.kind == "llm":
-            log.record(make_record("reproduction", generation=1, child=m.id, parents=[],
-                                   kind=m.kind, params=m.params))
+            log.record(
+                make_record(
+                    "reproduction",
+                    generation=1,
+                    child=m.id,
+                    parents=[],
+                    kind=m.kind,
+                    params=m.params,
+                )
+            )
     log.flush()
     return members
 

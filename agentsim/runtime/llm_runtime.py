@@ -30,8 +30,10 @@ def shared_limiter(settings: LLMSettings) -> RateLimiter:
     key = (settings.model, settings.api_base, settings.concurrency, settings.rpm, settings.tpm)
     if key not in _LIMITERS:
         _LIMITERS[key] = RateLimiter(
-            max_concurrency=settings.concurrency, requests_per_minute=settings.rpm,
-            tokens_per_minute=settings.tpm)
+            max_concurrency=settings.concurrency,
+            requests_per_minute=settings.rpm,
+            tokens_per_minute=settings.tpm,
+        )
     return _LIMITERS[key]
 
 
@@ -91,24 +93,35 @@ def build_context(
         budget.completion_tokens = int(already_spent["completion_tokens"])
         budget.usd = float(already_spent["usd"])
     model = build_model(
-        settings.model, api_base=settings.api_base, cache_path=cache_path,
-        cache_mode=settings.cache, budget=budget, limiter=shared_limiter(settings),
-        max_attempts=settings.max_attempts, base_delay_s=settings.retry_base_delay_s,
-        timeout_s=settings.timeout_s, sink=sink,
+        settings.model,
+        api_base=settings.api_base,
+        cache_path=cache_path,
+        cache_mode=settings.cache,
+        budget=budget,
+        limiter=shared_limiter(settings),
+        max_attempts=settings.max_attempts,
+        base_delay_s=settings.retry_base_delay_s,
+        timeout_s=settings.timeout_s,
+        sink=sink,
         rng=np.random.default_rng(SeedStreams(seed).llm(0, 0, 0)),
     )
     rules = {
-        "endowment": env_config["endowment"], "multiplier": env_config["multiplier"],
+        "endowment": env_config["endowment"],
+        "multiplier": env_config["multiplier"],
         "trace_depth": env_config["trace_depth"],
         "punishment": env_config["punishment"] == "costly",
         "punishment_loss": env_config["punishment_loss"],
     }
-    return LLMContext(model, settings, DonorPrompts.load(settings.prompt_dir), rules,
-                      SeedStreams(seed))
+    return LLMContext(
+        model, settings, DonorPrompts.load(settings.prompt_dir), rules, SeedStreams(seed)
+    )
 
 
 def estimate(
-    settings: LLMSettings, env_config: Mapping[str, Any], generations: int, n_llm: int,
+    settings: LLMSettings,
+    env_config: Mapping[str, Any],
+    generations: int,
+    n_llm: int,
     survival_fraction: float,
 ) -> dict[str, Any]:
     """Dry-run estimate of LLM calls, tokens and cost, assuming every reply parses first time.
@@ -123,27 +136,38 @@ def estimate(
     n_new = n - round(survival_fraction * n)
     strategies = n_llm + (generations - 1) * n_new * share
     prompts = DonorPrompts.load(settings.prompt_dir)
-    rules = {"endowment": env_config["endowment"], "multiplier": env_config["multiplier"],
-             "trace_depth": env_config["trace_depth"],
-             "punishment": env_config["punishment"] == "costly",
-             "punishment_loss": env_config["punishment_loss"]}
+    rules = {
+        "endowment": env_config["endowment"],
+        "multiplier": env_config["multiplier"],
+        "trace_depth": env_config["trace_depth"],
+        "punishment": env_config["punishment"] == "costly",
+        "punishment_loss": env_config["punishment_loss"],
+    }
     system = prompts.system(**rules)
     obs = _sample_observation(env_config)
     decision = prompts.decision(
-        obs, name="3_4", strategy="My strategy will be " + "x " * 40, names=["1_1"] * n,
-        punishment=rules["punishment"], multiplier=rules["multiplier"],
-        punishment_loss=rules["punishment_loss"])
-    strategy = prompts.strategy(name="3_4", advice=[("My strategy will be " + "x " * 40, 100.0)]
-                                * (n - n_new), punishment=rules["punishment"],
-                                punishment_loss=rules["punishment_loss"])
+        obs,
+        name="3_4",
+        strategy="My strategy will be " + "x " * 40,
+        names=["1_1"] * n,
+        punishment=rules["punishment"],
+        multiplier=rules["multiplier"],
+        punishment_loss=rules["punishment_loss"],
+    )
+    strategy = prompts.strategy(
+        name="3_4",
+        advice=[("My strategy will be " + "x " * 40, 100.0)] * (n - n_new),
+        punishment=rules["punishment"],
+        punishment_loss=rules["punishment_loss"],
+    )
     p_dec = (len(system) + len(decision)) / 4
     p_str = (len(system) + len(strategy)) / 4
     prompt_tokens = int(decisions * p_dec + strategies * p_str)
     completion_tokens = int(decisions * 150 + strategies * 250)
     return {
-        "calls": int(round(decisions + strategies)),
-        "decision_calls": int(round(decisions)),
-        "strategy_calls": int(round(strategies)),
+        "calls": round(decisions + strategies),
+        "decision_calls": round(decisions),
+        "strategy_calls": round(strategies),
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion_tokens,
         "cost_usd": _price(settings.model or "", prompt_tokens, completion_tokens),
@@ -159,8 +183,14 @@ def _price(model: str, prompt_tokens: int, completion_tokens: int) -> float | No
 def _sample_observation(env_config: Mapping[str, Any]) -> dict[str, Any]:
     d = int(env_config["trace_depth"])
     return {
-        "generation": 3, "round": 4, "partner": 1, "own_resources": 74.0,
-        "partner_resources": 56.0, "trace_length": d, "trace_round": np.arange(d)[::-1],
-        "trace_donor": np.arange(1, d + 1), "trace_recipient": np.arange(2, d + 2) % 2,
+        "generation": 3,
+        "round": 4,
+        "partner": 1,
+        "own_resources": 74.0,
+        "partner_resources": 56.0,
+        "trace_length": d,
+        "trace_round": np.arange(d)[::-1],
+        "trace_donor": np.arange(1, d + 1),
+        "trace_recipient": np.arange(2, d + 2) % 2,
         "trace_fraction": np.full(d, 0.5),
     }

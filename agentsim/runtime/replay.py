@@ -33,8 +33,11 @@ class ReplayResult:
 
 def normalise(records: list[Record]) -> list[Record]:
     """Records as compared by replay: no ``run_start``, no volatile fields."""
-    return [{k: v for k, v in r.items() if k not in VOLATILE_FIELDS}
-            for r in records if r["type"] != "run_start"]
+    return [
+        {k: v for k, v in r.items() if k not in VOLATILE_FIELDS}
+        for r in records
+        if r["type"] != "run_start"
+    ]
 
 
 def first_difference(a: list[Record], b: list[Record]) -> str | None:
@@ -42,8 +45,10 @@ def first_difference(a: list[Record], b: list[Record]) -> str | None:
     for i, (x, y) in enumerate(zip(a, b, strict=False)):
         if x != y:
             keys = sorted(k for k in set(x) | set(y) if x.get(k) != y.get(k))
-            return (f"record {i} ({x.get('type')}) differs in {', '.join(keys)}: "
-                    f"recorded {_pick(x, keys)} vs replayed {_pick(y, keys)}")
+            return (
+                f"record {i} ({x.get('type')}) differs in {', '.join(keys)}: "
+                f"recorded {_pick(x, keys)} vs replayed {_pick(y, keys)}"
+            )
     if len(a) != len(b):
         return f"recorded {len(a)} records, replayed {len(b)}"
     return None
@@ -77,9 +82,12 @@ def replay(path: Path, *, quiet: bool = True) -> ReplayResult:
     diff = first_difference(normalise(recorded), normalise(replayed))
     if diff is None and provider_calls == 0:
         n_calls = sum(1 for r in replayed if r["type"] == "llm_call")
-        return ReplayResult(True, f"replay identical: {len(normalise(recorded))} records, "
-                            f"{n_calls} LLM calls answered from the cache, 0 provider calls "
-                            f"(written to {target.path})", target.path)
+        return ReplayResult(
+            True,
+            f"replay identical: {len(normalise(recorded))} records, "
+            f"{n_calls} LLM calls answered from the cache, 0 provider calls "
+            f"(written to {target.path})",
+            target.path,
+        )
     reason = diff or f"{provider_calls} calls reached a provider"
-    return ReplayResult(False, f"replay differs: {reason} (written to {target.path})",
-                        target.path)
+    return ReplayResult(False, f"replay differs: {reason} (written to {target.path})", target.path)

@@ -165,3 +165,20 @@ def test_json_grammar_strings_exclude_control_characters() -> None:
 def test_translate_response_format_rejects_unknown_type() -> None:
     with pytest.raises(UserError):
         translate_response_format({"type": "xml"})
+
+
+def test_a_donor_game_generation_with_the_real_local_model(litellm: Any, tmp_path: Any) -> None:
+    """The whole stack with a real (weak) model: every decision parsed or explicitly recorded."""
+    import asyncio
+
+    from agentsim.runtime.experiment import make_config, run_experiment
+    from agentsim.runtime.rundir import RunDir
+
+    config = make_config(
+        "donor-game", 0, ["model=local/smollm2", "agents=2", "rounds=2", "games=1", "generations=1"]
+    )
+    run = RunDir.create(tmp_path, "local", config.to_json())
+    summary = asyncio.run(run_experiment(run, config))
+    assert summary["status"] == "completed"
+    assert sum(summary["decisions"].values()) == 2  # 2 rounds x 1 donor
+    assert summary["llm"]["calls"] >= 2 + 2 and summary["llm"]["cost_usd"] == 0.0

@@ -53,15 +53,17 @@ def test_offline_model_plays_every_decision(tmp_path):
 
 
 def test_unparseable_replies_are_reasked_then_fall_back_and_counted(tmp_path):
-    _, summary = _run(tmp_path, "garbage", [*SMALL, "model=offline/garbage",
-                                             "max_parse_attempts=2"])
+    _, summary = _run(
+        tmp_path, "garbage", [*SMALL, "model=offline/garbage", "max_parse_attempts=2"]
+    )
     assert summary["decisions"]["fallback"] == DECISIONS
     assert summary["llm"]["calls"] == 2 * (DECISIONS + 6)
 
 
 def test_mixed_population_of_llm_focal_and_scripted_background_agents(tmp_path):
-    run, summary = _run(tmp_path, "mixed", [*SMALL, "model=offline/donor",
-                                             "population=llm:2,defector:2"])
+    _, summary = _run(
+        tmp_path, "mixed", [*SMALL, "model=offline/donor", "population=llm:2,defector:2"]
+    )
     counts = summary["decisions"]
     assert counts["ok"] + counts["scripted"] == DECISIONS and counts["ok"] > 0
     assert counts["scripted"] > 0
@@ -70,9 +72,19 @@ def test_mixed_population_of_llm_focal_and_scripted_background_agents(tmp_path):
 def test_faulty_server_run_completes_with_every_decision_accounted_for(tmp_path):
     faults = {"429": 0.1, "500": 0.1, "timeout": 0.03, "badjson": 0.05, "garbage": 0.1}
     with FakeOpenAIServer(fail_rates=faults, seed=3, timeout_sleep_s=0.5) as server:
-        run, summary = _run(tmp_path, "faulty", [
-            *SMALL, "model=openai/donor", f"api_base={server.base_url}", "timeout_s=0.25",
-            "retry_base_delay_s=0.01", "max_attempts=8", "max_parse_attempts=4"])
+        _, summary = _run(
+            tmp_path,
+            "faulty",
+            [
+                *SMALL,
+                "model=openai/donor",
+                f"api_base={server.base_url}",
+                "timeout_s=0.25",
+                "retry_base_delay_s=0.01",
+                "max_attempts=8",
+                "max_parse_attempts=4",
+            ],
+        )
         stats = server.stats
     assert summary["status"] == "completed"
     decided = summary["decisions"]
@@ -87,8 +99,9 @@ def test_faulty_server_run_completes_with_every_decision_accounted_for(tmp_path)
 
 def test_replay_reproduces_the_run_with_the_provider_gone(tmp_path):
     with FakeOpenAIServer(fail_rates={"garbage": 0.2}, seed=1) as server:
-        run, summary = _run(tmp_path, "rec", [*SMALL, "model=openai/donor",
-                                               f"api_base={server.base_url}"])
+        run, summary = _run(
+            tmp_path, "rec", [*SMALL, "model=openai/donor", f"api_base={server.base_url}"]
+        )
         requests = server.stats["requests"]
     assert requests > 0
     result = replay(run.path)  # the server is stopped: any provider call would fail
@@ -130,19 +143,53 @@ def test_budget_stops_cleanly_and_resume_finishes_the_same_run(tmp_path):
 
 
 def test_killed_llm_run_resumes_with_a_warm_cache(tmp_path):
-    settings = ["--set", "agents=4", "--set", "rounds=6", "--set", "generations=4", "--quiet",
-                "--model", "openai/donor"]
+    settings = [
+        "--set",
+        "agents=4",
+        "--set",
+        "rounds=6",
+        "--set",
+        "generations=4",
+        "--quiet",
+        "--model",
+        "openai/donor",
+    ]
     with FakeOpenAIServer(latency_s=0.02) as server:
         env = {**os.environ, "OPENAI_API_KEY": "sk-local-test"}
         args = [*settings, "--api-base", server.base_url]
-        full = subprocess.run([sys.executable, "-m", "agentsim", "run", "donor-game", "--out",
-                               str(tmp_path / "full"), *args], env=env, capture_output=True,
-                              text=True, timeout=300)
+        full = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "agentsim",
+                "run",
+                "donor-game",
+                "--out",
+                str(tmp_path / "full"),
+                *args,
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert full.returncode == 0, full.stderr
         uninterrupted = server.stats["requests"]
-        proc = subprocess.Popen([sys.executable, "-m", "agentsim", "run", "donor-game", "--out",
-                                 str(tmp_path / "killed"), *args], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "agentsim",
+                "run",
+                "donor-game",
+                "--out",
+                str(tmp_path / "killed"),
+                *args,
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         checkpoint = None
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and checkpoint is None:
@@ -155,9 +202,22 @@ def test_killed_llm_run_resumes_with_a_warm_cache(tmp_path):
         proc.wait()
         assert checkpoint is not None
         assert not (checkpoint.parent / "summary.json").exists(), "killed too late"
-        resumed = subprocess.run([sys.executable, "-m", "agentsim", "run", "donor-game",
-                                  "--resume", str(checkpoint.parent), "--quiet"], env=env,
-                                 capture_output=True, text=True, timeout=300)
+        resumed = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "agentsim",
+                "run",
+                "donor-game",
+                "--resume",
+                str(checkpoint.parent),
+                "--quiet",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert resumed.returncode == 0, resumed.stderr
         killed_requests = server.stats["requests"] - uninterrupted
     full_dir = next((tmp_path / "full").iterdir())
@@ -174,8 +234,9 @@ def test_api_keys_never_reach_records_cache_or_messages(tmp_path, monkeypatch, c
     secret = "sk-test-SECRET123"
     monkeypatch.setenv("OPENAI_API_KEY", secret)
     with FakeOpenAIServer(fail_rates={"401": 1.0}) as server:
-        config = make_config("donor-game", 0, [*SMALL, "model=openai/donor",
-                                               f"api_base={server.base_url}"])
+        config = make_config(
+            "donor-game", 0, [*SMALL, "model=openai/donor", f"api_base={server.base_url}"]
+        )
         run = RunDir.create(tmp_path, "secret", config.to_json())
         with pytest.raises(RunStopped) as info:
             asyncio.run(run_experiment(run, config))

@@ -39,20 +39,26 @@ FALLBACK_STRATEGY = "(no strategy: the model never stated one in the required fo
 
 _AMOUNT_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "properties": {"justification": {"type": "string", "maxLength": 400},
-                   "amount": {"type": "number", "minimum": 0}},
+    "properties": {
+        "justification": {"type": "string", "maxLength": 160},
+        "amount": {"type": "number", "minimum": 0},
+    },
     "required": ["justification", "amount"],
 }
 _PUNISH_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "properties": {**_AMOUNT_SCHEMA["properties"],
-                   "action": {"type": "string", "enum": ["donate", "punish"]}},
+    "properties": {
+        **_AMOUNT_SCHEMA["properties"],
+        "action": {"type": "string", "enum": ["donate", "punish"]},
+    },
     "required": ["justification", "action", "amount"],
 }
 _STRATEGY_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "properties": {"thinking": {"type": "string", "maxLength": 600},
-                   "strategy": {"type": "string", "maxLength": 300}},
+    "properties": {
+        "thinking": {"type": "string", "maxLength": 240},
+        "strategy": {"type": "string", "maxLength": 240},
+    },
     "required": ["thinking", "strategy"],
 }
 
@@ -81,14 +87,27 @@ class LLMContext:
     def system_prompt(self) -> str:
         return self.prompts.system(**self.rules)
 
-    def request(self, messages: Sequence[tuple[str, str]], *, purpose: str, agent: str,
-                seed: int, schema: dict[str, Any] | None) -> ChatRequest:
+    def request(
+        self,
+        messages: Sequence[tuple[str, str]],
+        *,
+        purpose: str,
+        agent: str,
+        seed: int,
+        schema: dict[str, Any] | None,
+    ) -> ChatRequest:
         s = self.settings
         assert s.model is not None  # an LLMContext is only built with a model
         return ChatRequest(
-            model=s.model, messages=tuple(messages), temperature=s.temperature,
-            max_tokens=s.max_tokens, response_format=schema if s.wants_json else None,
-            seed=seed, purpose=purpose, agent=agent, api_base=s.api_base,
+            model=s.model,
+            messages=tuple(messages),
+            temperature=s.temperature,
+            max_tokens=s.max_tokens,
+            response_format=schema if s.wants_json else None,
+            seed=seed,
+            purpose=purpose,
+            agent=agent,
+            api_base=s.api_base,
         )
 
     def call_seed(self, generation: int, name: str, call: int) -> int:
@@ -105,8 +124,9 @@ class LLMDonorAgent:
 
     kind = KIND
 
-    def __init__(self, strategy: str = "", strategy_justification: str = "",
-                 strategy_status: str = "") -> None:
+    def __init__(
+        self, strategy: str = "", strategy_justification: str = "", strategy_status: str = ""
+    ) -> None:
         self.name = KIND
         self.strategy = strategy
         self.strategy_justification = strategy_justification
@@ -115,8 +135,11 @@ class LLMDonorAgent:
         self._calls = 0
 
     def params(self) -> dict[str, Any]:
-        return {"strategy": self.strategy, "strategy_justification": self.strategy_justification,
-                "strategy_status": self.strategy_status}
+        return {
+            "strategy": self.strategy,
+            "strategy_justification": self.strategy_justification,
+            "strategy_status": self.strategy_status,
+        }
 
     def bind(self, context: LLMContext) -> None:
         """Attach the run's shared model stack and prompts (done by the generation loop)."""
@@ -136,8 +159,12 @@ class LLMDonorAgent:
         own = float(observation["own_resources"])
         punishment = bool(ctx.rules["punishment"])
         prompt = ctx.prompts.decision(
-            observation, name=self.name, strategy=self.strategy, names=ctx.names,
-            punishment=punishment, multiplier=ctx.rules["multiplier"],
+            observation,
+            name=self.name,
+            strategy=self.strategy,
+            names=ctx.names,
+            punishment=punishment,
+            multiplier=ctx.rules["multiplier"],
             punishment_loss=ctx.rules["punishment_loss"],
         )
         messages = [("system", ctx.system_prompt()), ("user", prompt)]
@@ -148,20 +175,33 @@ class LLMDonorAgent:
         for attempt in range(ctx.settings.max_parse_attempts):
             seed = ctx.call_seed(generation, self.name, self._calls)
             self._calls += 1
-            result = await ctx.model.complete(ctx.request(
-                messages, purpose="donation", agent=self.name, seed=seed, schema=schema))
+            result = await ctx.model.complete(
+                ctx.request(messages, purpose="donation", agent=self.name, seed=seed, schema=schema)
+            )
             usage, text = usage + _usage(result), result.text
             parsed = self._parse(text, own, punishment, ctx.settings.wants_json)
             if parsed.ok:
                 status = "ok" if attempt == 0 else "reasked"
-                return Decision(action=np.array([parsed.value], dtype=np.float32),
-                                rationale=parsed.justification, raw=text, parse_status=status,
-                                usage=usage, extra={"asks": attempt + 1})
+                return Decision(
+                    action=np.array([parsed.value], dtype=np.float32),
+                    rationale=parsed.justification,
+                    raw=text,
+                    parse_status=status,
+                    usage=usage,
+                    extra={"asks": attempt + 1},
+                )
             messages += [("assistant", text), ("user", ctx.prompts.reask(parsed.error or ""))]
-        return Decision(action=np.zeros(1, dtype=np.float32), raw=text, parse_status="fallback",
-                        usage=usage, extra={"asks": ctx.settings.max_parse_attempts,
-                                            "parse_error": parsed.error,
-                                            "fallback": "donate 0 (as the released code)"})
+        return Decision(
+            action=np.zeros(1, dtype=np.float32),
+            raw=text,
+            parse_status="fallback",
+            usage=usage,
+            extra={
+                "asks": ctx.settings.max_parse_attempts,
+                "parse_error": parsed.error,
+                "fallback": "donate 0 (as the released code)",
+            },
+        )
 
     @staticmethod
     def _parse(text: str, own: float, punishment: bool, json_mode: bool) -> ParseResult[float]:
@@ -197,8 +237,11 @@ def _parse_json_amount(text: str, own: float, punishment: bool) -> ParseResult[f
         return ParseResult(ok=False, error=r.error, justification=r.justification)
     amount, action = r.value.get("amount"), str(r.value.get("action", "donate")).lower()
     if isinstance(amount, bool) or not isinstance(amount, int | float) or not 0 <= amount <= own:
-        return ParseResult(ok=False, error=f"'amount' must be a number between 0 and {own:g}.",
-                           justification=r.justification)
+        return ParseResult(
+            ok=False,
+            error=f"'amount' must be a number between 0 and {own:g}.",
+            justification=r.justification,
+        )
     if action not in ("donate", "punish"):
         return ParseResult(ok=False, error="'action' must be 'donate' or 'punish'.")
     sign = -1.0 if action == "punish" else 1.0
@@ -213,24 +256,37 @@ async def write_strategy(
     Re-asks with the parse error up to ``max_parse_attempts``; then records the
     fallback (``strategy_status="fallback"``) instead of inventing a strategy.
     """
-    prompt = ctx.prompts.strategy(name=name, advice=advice, punishment=bool(ctx.rules[
-        "punishment"]), punishment_loss=ctx.rules["punishment_loss"])
+    prompt = ctx.prompts.strategy(
+        name=name,
+        advice=advice,
+        punishment=bool(ctx.rules["punishment"]),
+        punishment_loss=ctx.rules["punishment_loss"],
+    )
     messages = [("system", ctx.system_prompt()), ("user", prompt)]
     usage = Usage()
     parsed: ParseResult[str] = ParseResult(ok=False, error="no reply")
     for attempt in range(ctx.settings.max_parse_attempts):
         seed = ctx.call_seed(generation, name, 10_000 + attempt)  # apart from decision calls
-        result = await ctx.model.complete(ctx.request(
-            messages, purpose="strategy", agent=name, seed=seed, schema=_STRATEGY_SCHEMA))
+        result = await ctx.model.complete(
+            ctx.request(
+                messages, purpose="strategy", agent=name, seed=seed, schema=_STRATEGY_SCHEMA
+            )
+        )
         usage = usage + _usage(result)
         parsed = _parse_strategy_reply(result.text, ctx.settings.wants_json)
         if parsed.ok and parsed.value:
             status = "ok" if attempt == 0 else "reasked"
-            return {"strategy": parsed.value, "strategy_justification": parsed.justification or "",
-                    "strategy_status": status}, usage
+            return {
+                "strategy": parsed.value,
+                "strategy_justification": parsed.justification or "",
+                "strategy_status": status,
+            }, usage
         messages += [("assistant", result.text), ("user", ctx.prompts.reask(parsed.error or ""))]
-    return {"strategy": FALLBACK_STRATEGY, "strategy_justification": parsed.error or "",
-            "strategy_status": "fallback"}, usage
+    return {
+        "strategy": FALLBACK_STRATEGY,
+        "strategy_justification": parsed.error or "",
+        "strategy_status": "fallback",
+    }, usage
 
 
 def _parse_strategy_reply(text: str, json_mode: bool) -> ParseResult[str]:
@@ -240,8 +296,12 @@ def _parse_strategy_reply(text: str, json_mode: bool) -> ParseResult[str]:
     if not r.ok or r.value is None or not str(r.value.get("strategy", "")).strip():
         return ParseResult(ok=False, error=r.error or "'strategy' must not be empty.")
     thinking = r.value.get("thinking")
-    return ParseResult(True, str(r.value["strategy"]).strip(), None,
-                       thinking if isinstance(thinking, str) else None)
+    return ParseResult(
+        True,
+        str(r.value["strategy"]).strip(),
+        None,
+        thinking if isinstance(thinking, str) else None,
+    )
 
 
 @dataclass
@@ -259,32 +319,50 @@ class LLMTransmission:
     async def initialize(self, members: list[Member], generation: int) -> list[Member]:
         """Generation-1 strategies for LLM members that have none (from the rules only)."""
         todo = [m for m in members if m.kind == KIND and not m.params.get("strategy")]
-        written = await asyncio.gather(*(write_strategy(self.context, m.id, generation, None)
-                                         for m in todo))
+        written = await asyncio.gather(
+            *(write_strategy(self.context, m.id, generation, None) for m in todo)
+        )
         params = {m.id: p for m, (p, _) in zip(todo, written, strict=True)}
-        return [Member(m.id, m.kind, params.get(m.id, m.params), m.born, m.parents)
-                for m in members]
+        return [
+            Member(m.id, m.kind, params.get(m.id, m.params), m.born, m.parents) for m in members
+        ]
 
-    async def reproduce(self, survivors: Sequence[Member], scores: Sequence[float], n_new: int,
-                        generation: int, rng: np.random.Generator) -> list[Member]:
+    async def reproduce(
+        self,
+        survivors: Sequence[Member],
+        scores: Sequence[float],
+        n_new: int,
+        generation: int,
+        rng: np.random.Generator,
+    ) -> list[Member]:
         parents = [survivors[int(rng.integers(len(survivors)))] for _ in range(n_new)]
         ids = new_member_ids(generation, n_new)
-        advice = [(m.params.get("strategy", ""),
-                   float(s) if self.context.settings.inherit_scores else None)
-                  for m, s in zip(survivors, scores, strict=True) if m.kind == KIND]
+        advice = [
+            (
+                m.params.get("strategy", ""),
+                float(s) if self.context.settings.inherit_scores else None,
+            )
+            for m, s in zip(survivors, scores, strict=True)
+            if m.kind == KIND
+        ]
         llm_children = [(i, p) for i, p in zip(ids, parents, strict=True) if p.kind == KIND]
-        written = await asyncio.gather(*(write_strategy(self.context, child_id, generation,
-                                                        advice or None)
-                                         for child_id, _ in llm_children))
+        written = await asyncio.gather(
+            *(
+                write_strategy(self.context, child_id, generation, advice or None)
+                for child_id, _ in llm_children
+            )
+        )
         strategies = {cid: p for (cid, _), (p, _) in zip(llm_children, written, strict=True)}
         llm_parents = tuple(m.id for m in survivors if m.kind == KIND)
         children = []
         for child_id, parent in zip(ids, parents, strict=True):
             if parent.kind == KIND:
-                children.append(Member(child_id, KIND, strategies[child_id], generation,
-                                       llm_parents))
+                children.append(
+                    Member(child_id, KIND, strategies[child_id], generation, llm_parents)
+                )
             else:
                 (child,) = await self.scripted.reproduce([parent], [0.0], 1, generation, rng)
-                children.append(Member(child_id, child.kind, child.params, generation,
-                                       child.parents))
+                children.append(
+                    Member(child_id, child.kind, child.params, generation, child.parents)
+                )
         return children

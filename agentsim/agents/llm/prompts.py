@@ -25,8 +25,14 @@ from typing import Any
 from agentsim.core.errors import UserError
 
 TEMPLATE_NAMES = (
-    "donor_system", "donor_punishment_rule", "donor_strategy_first", "donor_strategy_next",
-    "donor_decision", "donor_answer_units", "donor_answer_punish", "donor_reask",
+    "donor_system",
+    "donor_punishment_rule",
+    "donor_strategy_first",
+    "donor_strategy_next",
+    "donor_decision",
+    "donor_answer_units",
+    "donor_answer_punish",
+    "donor_reask",
 )
 
 
@@ -68,17 +74,32 @@ class DonorPrompts:
             return ""
         return self._render("donor_punishment_rule", punishment_loss=fmt_units(punishment_loss))
 
-    def system(self, *, endowment: float, multiplier: float, trace_depth: int,
-               punishment: bool, punishment_loss: float) -> str:
+    def system(
+        self,
+        *,
+        endowment: float,
+        multiplier: float,
+        trace_depth: int,
+        punishment: bool,
+        punishment_loss: float,
+    ) -> str:
         text = self._render(
-            "donor_system", endowment=fmt_units(endowment), multiplier=fmt_units(multiplier),
+            "donor_system",
+            endowment=fmt_units(endowment),
+            multiplier=fmt_units(multiplier),
             trace_depth=trace_depth,
             punishment_rule=self._punishment_rule(punishment, punishment_loss),
         )
         return "\n".join(line for line in text.splitlines() if line.strip())
 
-    def strategy(self, *, name: str, advice: Sequence[tuple[str, float | None]] | None,
-                 punishment: bool, punishment_loss: float) -> str:
+    def strategy(
+        self,
+        *,
+        name: str,
+        advice: Sequence[tuple[str, float | None]] | None,
+        punishment: bool,
+        punishment_loss: float,
+    ) -> str:
         """Strategy prompt: generation 1 (``advice`` None) or from survivors' advice.
 
         ``advice`` holds (strategy, final score or None when scores are withheld).
@@ -87,27 +108,47 @@ class DonorPrompts:
         if advice is None:
             return self._render("donor_strategy_first", name=name, punishment_rule=rule)
         with_scores = any(score is not None for _, score in advice)
-        lines = [f"- (final score {fmt_units(s)}) {text}" if s is not None else f"- {text}"
-                 for text, s in advice]
+        lines = [
+            f"- (final score {fmt_units(s)}) {text}" if s is not None else f"- {text}"
+            for text, s in advice
+        ]
         return self._render(
-            "donor_strategy_next", name=name, punishment_rule=rule, advice="\n".join(lines),
+            "donor_strategy_next",
+            name=name,
+            punishment_rule=rule,
+            advice="\n".join(lines),
             with_scores=", along with their final scores" if with_scores else "",
         )
 
-    def decision(self, observation: Mapping[str, Any], *, name: str, strategy: str,
-                 names: Sequence[str], punishment: bool, multiplier: float,
-                 punishment_loss: float) -> str:
+    def decision(
+        self,
+        observation: Mapping[str, Any],
+        *,
+        name: str,
+        strategy: str,
+        names: Sequence[str],
+        punishment: bool,
+        multiplier: float,
+        punishment_loss: float,
+    ) -> str:
         own = fmt_units(float(observation["own_resources"]))
         answer = self._render(
-            "donor_answer_punish" if punishment else "donor_answer_units", own_resources=own,
-            multiplier=fmt_units(multiplier), punishment_loss=fmt_units(punishment_loss),
+            "donor_answer_punish" if punishment else "donor_answer_units",
+            own_resources=own,
+            multiplier=fmt_units(multiplier),
+            punishment_loss=fmt_units(punishment_loss),
         )
         return self._render(
-            "donor_decision", name=name, strategy=strategy,
-            generation=int(observation["generation"]), round=int(observation["round"]) + 1,
+            "donor_decision",
+            name=name,
+            strategy=strategy,
+            generation=int(observation["generation"]),
+            round=int(observation["round"]) + 1,
             partner=names[int(observation["partner"])],
             partner_resources=fmt_units(float(observation["partner_resources"])),
-            trace=render_trace(observation, names), own_resources=own, answer_format=answer,
+            trace=render_trace(observation, names),
+            own_resources=own,
+            answer_format=answer,
         )
 
     def reask(self, error: str) -> str:
@@ -134,11 +175,13 @@ def render_trace(observation: Mapping[str, Any], names: Sequence[str]) -> str:
         verb = "punished" if fraction < 0 else "donated"
         pct = f"{abs(fraction) * 100:.2f}%"
         if fraction < 0:
-            sentences.append(f"In round {rnd}, {donor} punished {recipient}, spending {pct} "
-                             "of their resources.")
+            sentences.append(
+                f"In round {rnd}, {donor} punished {recipient}, spending {pct} of their resources."
+            )
         else:
-            sentences.append(f"In round {rnd}, {donor} {verb} {pct} of their resources to "
-                             f"{recipient}.")
+            sentences.append(
+                f"In round {rnd}, {donor} {verb} {pct} of their resources to {recipient}."
+            )
         last = recipient
     if length < depth:
         sentences.append(f"{last} did not have any previous interactions.")
