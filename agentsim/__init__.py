@@ -6,6 +6,7 @@ Public entry points: :func:`make_env`, :func:`list_envs`, :class:`Agent`,
 
 from agentsim.agents.base import Agent, Decision, Usage
 from agentsim.agents.registry import agent_kinds, make_agent, register_agent
+from agentsim.envs.gym_view import make_gym_env
 from agentsim.envs.registry import list_envs, make_env, register_env
 from agentsim.runtime.runner import EpisodeResult, arun_episode, run_episode
 
@@ -19,6 +20,7 @@ __all__ = [
     "list_envs",
     "make_agent",
     "make_env",
+    "make_gym_env",
     "register_agent",
     "register_env",
     "run_episode",

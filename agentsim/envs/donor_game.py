@@ -264,9 +264,13 @@ class DonorGameEnv(ParallelEnv[str, dict[str, Any], np.ndarray]):  # type: ignor
         """Per seat: mean fraction donated over its donor decisions this episode (punish = 0)."""
         return self.fraction_sum / np.maximum(self.donor_decisions, 1)
 
-    def step_records(self) -> list[Record]:
-        """Transfer records of the last step (seat names; the runner maps them to members)."""
-        r = self._last
+    def pop_records(self) -> list[Record]:
+        """Transfer records of the last step, once (seat names; the runner maps them to members).
+
+        A second call returns nothing, so wrappers that call it after every AEC step
+        (``parallel_to_aec``) still get each round's records exactly once.
+        """
+        r, self._last = self._last, None
         if r is None:
             return []
         names = self.possible_agents

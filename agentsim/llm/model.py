@@ -116,6 +116,12 @@ def _response_format(schema: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 
 def _cost(litellm: Any, response: Any, model: str) -> float | None:
+    # LiteLLM has already priced the response (None when the model has no price);
+    # pricing it again costs ~0.35 ms per call, most of our adapter's overhead.
+    hidden = getattr(response, "_hidden_params", None) or {}
+    if "response_cost" in hidden:
+        cost = hidden["response_cost"]
+        return None if cost is None else float(cost)
     try:
         return float(litellm.completion_cost(completion_response=response, model=model))
     except Exception:  # an unpriced model is normal, not an error

@@ -116,6 +116,15 @@ async def arun_episode(
     return EpisodeResult(returns, steps, records)
 
 
+def decide_sync(agent: Any, observation: Any) -> Decision:
+    """One decision from synchronous code (uses ``act``; ``aact`` only if that is all there is)."""
+    act = getattr(agent, "act", None)
+    if callable(act):
+        result: Decision = act(observation)
+        return result
+    return asyncio.run(decide(agent, observation))
+
+
 async def decide(agent: Any, observation: Any) -> Decision:
     """One decision from a sync or async agent."""
     if has_async(agent):
@@ -231,9 +240,9 @@ def _record_decision(rec: Recorder, step: int, agent: str, d: Decision, obs: Any
 def _record_env(rec: Recorder, env: Any) -> None:
     if getattr(rec, "discard", False):
         return
-    step_records = getattr(env.unwrapped, "step_records", None)
-    if step_records is not None:
-        for r in step_records():
+    pop_records = getattr(env.unwrapped, "pop_records", None)  # optional env extension
+    if pop_records is not None:
+        for r in pop_records():
             rec.record(r)
 
 

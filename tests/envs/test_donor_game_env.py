@@ -30,7 +30,7 @@ def _play(seed, plan, **config):
                 term,
                 trunc,
                 infos,
-                env.step_records(),
+                env.pop_records(),
             )
         )
         step += 1
@@ -97,7 +97,7 @@ def test_costly_punishment_records_punish_transfers():
     env = agentsim.make_env("donor_game_v0", agents=2, rounds=1, games=1, punishment="costly")
     env.reset(seed=0)
     env.step({a: np.array([-0.5], dtype=np.float32) for a in env.agents})
-    (record,) = env.step_records()
+    (record,) = env.pop_records()
     assert record["kind"] == "punish" and record["amount"] == 5.0
     assert env.punishments.sum() == 1
 
