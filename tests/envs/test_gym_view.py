@@ -26,7 +26,7 @@ def test_gym_view_episode_matches_the_parallel_env():
     obs, info = env.reset(seed=4)
     total, done, steps = 0.0, False, 0
     while not done:
-        obs, reward, terminated, truncated, info = env.step(np.array([1.0], dtype=np.float32))
+        _, reward, terminated, truncated, _ = env.step(np.array([1.0], dtype=np.float32))
         total += reward
         done = terminated or truncated
         steps += 1
