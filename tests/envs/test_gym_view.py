@@ -23,7 +23,7 @@ def test_gym_view_episode_matches_the_parallel_env():
     env = agentsim.make_gym_env(
         "donor_game_v0", learner="agent_3", others=lambda seat: agentsim.make_agent("cooperator")
     )
-    obs, info = env.reset(seed=4)
+    env.reset(seed=4)
     total, done, steps = 0.0, False, 0
     while not done:
         _, reward, terminated, truncated, _ = env.step(np.array([1.0], dtype=np.float32))
