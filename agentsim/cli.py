@@ -162,7 +162,7 @@ def _write_config(run: Any, config: dict[str, Any]) -> None:
 
 
 def _execute(run: Any, config: Any, *, quiet: bool, cache_path: Path | None = None) -> int:
-    from agentsim.runtime.experiment import RunStopped, run_experiment
+    from agentsim.runtime.loop import RunStopped, run_experiment
     from agentsim.runtime.progress import ProgressBar
 
     bar = ProgressBar(f"{config.experiment} generations", enabled=False if quiet else None)

@@ -25,7 +25,8 @@ import numpy as np
 from agentsim.agents.scripted.donor import ImageScoring, Standing, TraceAverage, TraceBatch
 from agentsim.envs.registry import make_env
 from agentsim.games import donor
-from agentsim.runtime.experiment import make_config, run_experiment
+from agentsim.runtime.experiment import make_config
+from agentsim.runtime.loop import run_experiment
 from agentsim.runtime.rundir import RunDir
 
 

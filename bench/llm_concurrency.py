@@ -56,8 +56,9 @@ from agentsim.llm.offline import ensure_offline_provider
 from agentsim.llm.providers import import_litellm
 from agentsim.llm.types import ChatRequest
 from agentsim.llm.wrappers import Budget, RateLimiter
-from agentsim.runtime.experiment import make_config, run_experiment
+from agentsim.runtime.experiment import make_config
 from agentsim.runtime.llm_runtime import shared_limiter
+from agentsim.runtime.loop import run_experiment
 from agentsim.runtime.rundir import RunDir
 from agentsim.testing.fake_openai_server import FakeOpenAIServer
 

@@ -51,8 +51,10 @@ RECORD_FIELDS: Mapping[str, tuple[str, ...]] = {
     "selection": ("generation", "method", "scores", "survivors", "removed"),
     # A new member and where its strategy came from.
     "reproduction": ("generation", "child", "parents", "kind", "params"),
-    # Per-generation aggregate written after selection.
-    "generation_end": ("generation", "mean_final_resources"),
+    # Per-generation aggregate written after selection; the env adds its statistics
+    # (the donor game: mean_final_resources, mean_donation_fraction, donor_decisions,
+    # punishments).
+    "generation_end": ("generation",),
     # One LLM request through the adapter (after retries).
     "llm_call": (
         "model",

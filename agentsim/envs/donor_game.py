@@ -260,6 +260,29 @@ class DonorGameEnv(ParallelEnv[str, dict[str, Any], np.ndarray]):  # type: ignor
             raise RuntimeError("donor_game_v0: scores() needs a finished episode")
         return donor.generation_scores(self.config, self.final_resources)
 
+    def episode_records(self, ids: list[str]) -> list[Record]:
+        """One ``game_end`` record per game of the finished episode (``ids``: name per seat)."""
+        return [
+            make_record(
+                "game_end",
+                generation=self.generation,
+                game=game,
+                final_resources=dict(zip(ids, final.tolist(), strict=True)),
+            )
+            for game, final in enumerate(self.final_resources)
+        ]
+
+    def generation_stats(self, ids: list[str]) -> dict[str, Any]:
+        """Fields of the ``generation_end`` record (``ids``: name per seat)."""
+        return {
+            "mean_final_resources": float(self.final_resources.mean()),
+            "mean_donation_fraction": dict(
+                zip(ids, self.mean_donation_fraction().tolist(), strict=True)
+            ),
+            "donor_decisions": int(self.donor_decisions.sum()),
+            "punishments": int(self.punishments.sum()),
+        }
+
     def mean_donation_fraction(self) -> np.ndarray:
         """Per seat: mean fraction donated over its donor decisions this episode (punish = 0)."""
         return self.fraction_sum / np.maximum(self.donor_decisions, 1)

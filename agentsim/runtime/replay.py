@@ -16,7 +16,8 @@ from typing import Any
 
 from agentsim.core.errors import UserError
 from agentsim.core.records import Record, load_records
-from agentsim.runtime.experiment import ExperimentConfig, RunStopped, run_experiment
+from agentsim.runtime.experiment import ExperimentConfig
+from agentsim.runtime.loop import RunStopped, run_experiment
 from agentsim.runtime.rundir import EVENTS, LLM_CACHE, RunDir
 
 VOLATILE_FIELDS = frozenset({"latency_s", "attempts", "cached", "run_id", "status_code"})

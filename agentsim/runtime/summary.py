@@ -27,7 +27,7 @@ def summarise(events_path: str | Path) -> dict[str, Any]:
             generations.setdefault(r["generation"], {}).update(
                 {
                     "generation": r["generation"],
-                    "mean_final_resources": r["mean_final_resources"],
+                    "mean_final_resources": r.get("mean_final_resources"),
                     "mean_donation_fraction": sum(fractions) / len(fractions)
                     if fractions
                     else None,

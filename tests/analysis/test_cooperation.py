@@ -5,7 +5,8 @@ import asyncio
 import pytest
 
 from agentsim.core.records import load_records, make_record
-from agentsim.runtime.experiment import make_config, run_experiment
+from agentsim.runtime.experiment import make_config
+from agentsim.runtime.loop import run_experiment
 from agentsim.runtime.rundir import RunDir
 from analysis import cooperation as coop
 from analysis.report import run_statistics, text_report

@@ -171,7 +171,8 @@ def test_a_donor_game_generation_with_the_real_local_model(litellm: Any, tmp_pat
     """The whole stack with a real (weak) model: every decision parsed or explicitly recorded."""
     import asyncio
 
-    from agentsim.runtime.experiment import make_config, run_experiment
+    from agentsim.runtime.experiment import make_config
+    from agentsim.runtime.loop import run_experiment
     from agentsim.runtime.rundir import RunDir
 
     config = make_config(

@@ -12,7 +12,8 @@ import time
 import pytest
 
 from agentsim.core.records import load_records
-from agentsim.runtime.experiment import RunStopped, make_config, run_experiment
+from agentsim.runtime.experiment import make_config
+from agentsim.runtime.loop import RunStopped, run_experiment
 from agentsim.runtime.replay import replay
 from agentsim.runtime.rundir import RunDir
 from agentsim.testing.fake_openai_server import FakeOpenAIServer

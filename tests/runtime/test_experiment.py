@@ -12,7 +12,8 @@ import pytest
 
 from agentsim.core.records import load_records
 from agentsim.evolution.selection import select_survivors
-from agentsim.runtime.experiment import make_config, run_experiment
+from agentsim.runtime.experiment import make_config
+from agentsim.runtime.loop import run_experiment
 from agentsim.runtime.rundir import RunDir
 
 

@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -55,7 +56,7 @@ class TraceBatch:
         return np.arange(self.fraction.shape[1])[None, :] < self.length[:, None]
 
 
-class DonorStrategy:
+class DonorStrategy(abc.ABC):
     """Base of scripted donor strategies: batch rule, per-agent ``act``, mutation."""
 
     kind: ClassVar[str] = ""
@@ -70,11 +71,11 @@ class DonorStrategy:
 
                 raise ConfigError(f"{self.kind}.{key}", value, f"a number in [{low}, {high}]")
 
+    @abc.abstractmethod
     def decide_batch(self, batch: TraceBatch) -> FloatArray:
         """Signed donation fractions for a batch of donor observations."""
-        raise NotImplementedError  # abstract: every concrete strategy overrides it
 
-    def reset(self, *, seed: int | None = None) -> None:
+    def reset(self, *, seed: int | None = None) -> None:  # noqa: B027 (a default, not abstract)
         """Deterministic strategies keep no state between episodes."""
 
     def act(self, observation: Mapping[str, Any]) -> Decision:
