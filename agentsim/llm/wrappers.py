@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import threading
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any, Literal, Protocol, get_args
+
+import numpy as np
 
 from agentsim.core.errors import BudgetExceeded, ConfigError, ReplayMiss
 from agentsim.core.records import Record, make_record
@@ -232,7 +233,7 @@ class RetryingModel:
         base_delay_s: backoff before the second attempt; doubles each time.
         max_delay_s: cap of the backoff (a longer ``Retry-After`` is still honoured).
         jitter: scale each backoff by a random factor in [0.5, 1) so callers spread out.
-        rng: seeded uniform source for the jitter; defaults to ``random.Random(0)``.
+        rng: seeded uniform source for the jitter; defaults to ``numpy.random.default_rng(0)``.
         sleep: awaited between attempts (inject a recorder in tests).
     """
 
@@ -253,7 +254,7 @@ class RetryingModel:
         self.base_delay_s = base_delay_s
         self.max_delay_s = max_delay_s
         self.jitter = jitter
-        self.rng: UniformSource = rng if rng is not None else random.Random(0)
+        self.rng: UniformSource = rng if rng is not None else np.random.default_rng(0)
         self._sleep = sleep
 
     async def complete(self, request: ChatRequest) -> ChatResult:

@@ -31,7 +31,6 @@ import argparse
 import hashlib
 import json
 import math
-import random
 import re
 import threading
 import time
@@ -40,6 +39,8 @@ from collections.abc import Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
+
+import numpy as np
 
 FAULTS = ("429", "500", "401", "timeout", "badjson", "garbage")
 
@@ -196,7 +197,7 @@ class _State:
             raise ValueError(f"unknown fault {sorted(unknown or set(plan))}; allowed: {FAULTS}")
         self.fail_rates = dict(fail_rates)
         self.plan = list(plan)
-        self.rng = random.Random(seed)
+        self.rng = np.random.default_rng(seed)
         self.lock = threading.Lock()
         self.stats: Counter[str] = Counter()
         self.prompt_calls: Counter[str] = Counter()
