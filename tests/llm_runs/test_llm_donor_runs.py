@@ -246,3 +246,36 @@ def test_api_keys_never_reach_records_cache_or_messages(tmp_path, monkeypatch, c
         if path.is_file():
             assert secret.encode() not in path.read_bytes(), path
     assert secret not in capsys.readouterr().err
+
+
+def test_litellm_environment_variables_choose_the_endpoint(tmp_path, monkeypatch):
+    with FakeOpenAIServer() as server:
+        monkeypatch.setenv("OPENAI_API_BASE", server.base_url)
+        _, summary = _run(tmp_path, "env", [*SMALL, "model=openai/donor", "cache=off"])
+        assert server.stats["requests"] == summary["llm"]["calls"] > 0
+
+
+def test_concurrent_runs_in_one_process_share_the_rate_limiter(tmp_path):
+    from agentsim.runtime.llm_runtime import shared_limiter
+
+    with FakeOpenAIServer(latency_s=0.02) as server:
+        overrides = [
+            *SMALL,
+            "model=openai/donor",
+            f"api_base={server.base_url}",
+            "concurrency=3",
+            "cache=off",
+        ]
+        configs = [make_config("donor-game", seed, overrides) for seed in (1, 2)]
+        runs = [RunDir.create(tmp_path, f"s{c.seed}", c.to_json()) for c in configs]
+
+        async def both():
+            return await asyncio.gather(
+                *(run_experiment(r, c) for r, c in zip(runs, configs, strict=True))
+            )
+
+        summaries = asyncio.run(both())
+    limiter = shared_limiter(configs[0].llm)
+    assert limiter is shared_limiter(configs[1].llm)
+    assert limiter.peak_in_flight == 3  # unlimited, 2 runs x 4 generation-1 strategies = 8
+    assert all(s["status"] == "completed" for s in summaries)
