@@ -216,6 +216,19 @@ def replay_command(path: Path, *, quiet: bool) -> int:
 
 
 def _print_run_result(path: Path, summary: dict[str, Any]) -> None:
+    print(f"{'gen':>4} {'mean final resources':>21} {'mean donation':>14}")
+    for g in summary["generations"]:
+        res, don = g["mean_final_resources"], g["mean_donation_fraction"]
+        print(f"{g['generation']:>4} {res:>21.2f} {don if don is None else f'{don:.3f}':>14}")
+    llm, decisions = summary["llm"], summary["decisions"]
+    if llm.get("calls"):
+        cost = "unknown" if llm["cost_usd"] is None else f"${llm['cost_usd']:.4f}"
+        print(
+            f"LLM: {llm['calls']} calls ({llm['cached']} from the cache, {llm['attempts']} "
+            f"attempts), {llm['prompt_tokens'] + llm['completion_tokens']} tokens, {cost}; "
+            f"decisions ok {decisions['ok']}, re-asked {decisions['reasked']}, "
+            f"fallback {decisions['fallback']}"
+        )
     print(f"run directory: {path}")
     print(f"summary:       {path / 'summary.json'}")
     print(

@@ -35,6 +35,7 @@ from agentsim.testing.fake_openai_server import (
     count_tokens,
     offline_reply,
     parse_behaviour,
+    policy_text,
     prompt_text,
 )
 
@@ -119,7 +120,9 @@ def _make_handler() -> Any:
                 self._calls[(model, prompt)] += 1
                 index = self._calls[(model, prompt)]
             json_mode = bool(params.get("response_format"))
-            text = offline_reply(model, prompt, json_mode=json_mode, call_index=index)
+            text = offline_reply(
+                model, policy_text(messages), json_mode=json_mode, call_index=index
+            )
             return _model_response(litellm, model, text, count_tokens(prompt))
 
     return OfflineLLM()

@@ -162,6 +162,12 @@ def prompt_text(messages: Sequence[Mapping[str, Any]]) -> str:
     return "\n".join(str(m.get("content") or "") for m in messages)
 
 
+def policy_text(messages: Sequence[Mapping[str, Any]]) -> str:
+    """What the offline policy reads: the user messages only (a system prompt's worked
+    example of a trace must not be mistaken for the recipient's trace)."""
+    return "\n".join(str(m.get("content") or "") for m in messages if m.get("role") == "user")
+
+
 def completion_body(model: str, content: str, prompt_tokens: int) -> dict[str, Any]:
     """An OpenAI ``chat.completion`` response body."""
     completion_tokens = count_tokens(content)
@@ -308,7 +314,12 @@ class _Handler(BaseHTTPRequestHandler):
         text = (
             GARBAGE_TEXT
             if garbage
-            else offline_reply(behaviour, prompt, json_mode=json_mode, call_index=index)
+            else offline_reply(
+                behaviour,
+                policy_text(request.get("messages") or []),
+                json_mode=json_mode,
+                call_index=index,
+            )
         )
         return completion_body(model, text, count_tokens(prompt))
 
