@@ -37,7 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("agents", help="list registered agent kinds")
     sub.add_parser("experiments", help="list runnable experiments")
     run = sub.add_parser("run", help="run an experiment into a new run directory")
-    run.add_argument("experiment", help="experiment name, e.g. donor-game (see `experiments`)")
+    run.add_argument(
+        "experiment",
+        nargs="?",
+        help="experiment name, e.g. donor-game (see `experiments`); optional with --resume",
+    )
     add_run_arguments(run)
     rpl = sub.add_parser("replay", help="re-execute a run from its LLM cache and compare events")
     rpl.add_argument("run_dir")
@@ -50,8 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_run_arguments(p: argparse.ArgumentParser) -> None:
     """Arguments shared by ``agentsim run`` and every scenario script."""
-    p.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
-    p.add_argument("--out", default="runs", help="parent folder of run directories (runs)")
+    p.add_argument("--seed", type=int, default=None, help="root seed (default 0)")
+    p.add_argument("--out", default=None, help="parent folder of run directories (runs)")
     p.add_argument(
         "--set",
         dest="overrides",
@@ -122,23 +126,42 @@ def _model_overrides(args: argparse.Namespace) -> list[str]:
     return extra
 
 
-def run_command(experiment: str, args: argparse.Namespace) -> int:
+def run_command(experiment: str | None, args: argparse.Namespace) -> int:
     """``agentsim run``: a new run, or ``--resume`` of an existing one."""
-    from agentsim.runtime.experiment import ExperimentConfig, make_config, run_name
+    from agentsim.runtime.experiment import make_config, run_name
     from agentsim.runtime.rundir import RunDir
 
     overrides = [*args.overrides, *_model_overrides(args)]
     if args.resume:
-        run = RunDir.open(args.resume)
-        config = ExperimentConfig.from_json(run.config(), _resumable(overrides))
-        _write_config(run, config.to_json())
-    else:
-        config = make_config(experiment, args.seed, overrides)
-        if args.dry_run:
-            print(_dry_run_text(config))
-            return 0
-        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        run = RunDir.create(args.out, run_name(config, stamp), config.to_json())
+        return _resume(experiment, args, overrides)
+    if experiment is None:
+        raise UserError("run: name an experiment (see `agentsim experiments`) or give --resume")
+    config = make_config(experiment, 0 if args.seed is None else args.seed, overrides)
+    if args.dry_run:
+        print(_dry_run_text(config))
+        return 0
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    run = RunDir.create(args.out or "runs", run_name(config, stamp), config.to_json(), unique=True)
+    return _execute(run, config, quiet=args.quiet)
+
+
+def _resume(experiment: str | None, args: argparse.Namespace, overrides: list[str]) -> int:
+    from agentsim.runtime.experiment import ExperimentConfig
+    from agentsim.runtime.rundir import RunDir
+
+    for flag, value in (("--seed", args.seed), ("--out", args.out)):
+        if value is not None:
+            raise UserError(f"{flag} cannot change a resumed run; its config.json is fixed")
+    run = RunDir.open(args.resume)
+    config = ExperimentConfig.from_json(run.config(), _resumable(overrides))
+    if experiment is not None and experiment != config.experiment:
+        raise UserError(f"{args.resume} is a {config.experiment} run, not {experiment}")
+    if args.dry_run:
+        done = int((run.checkpoint() or {}).get("generation", 0))
+        print(f"{done} of {config.settings.generations} generations done; for the whole run:")
+        print(_dry_run_text(config))
+        return 0
+    _write_config(run, config.to_json())
     return _execute(run, config, quiet=args.quiet)
 
 
@@ -167,7 +190,8 @@ def _execute(run: Any, config: Any, *, quiet: bool, cache_path: Path | None = No
 
     bar = ProgressBar(f"{config.experiment} generations", enabled=False if quiet else None)
     try:
-        summary = asyncio.run(run_experiment(run, config, progress=bar, cache_path=cache_path))
+        with run.lock():
+            summary = asyncio.run(run_experiment(run, config, progress=bar, cache_path=cache_path))
     except RunStopped as exc:
         print(f"agentsim: {exc}", file=sys.stderr)
         print(f"run directory: {run.path}")
@@ -248,8 +272,13 @@ def _report(path: Path, *, as_json: bool) -> int:
     events = run.file("events.jsonl")
     if not events.is_file():
         raise UserError(f"{path} has no events.jsonl yet")
-    if as_json:
-        print(json.dumps(run_statistics(events), indent=2))
-    else:
-        print(text_report(events, run.config()))
+    try:
+        text = (
+            json.dumps(run_statistics(events), indent=2)
+            if as_json
+            else text_report(events, run.config())
+        )
+    except ValueError as exc:  # a corrupt event log
+        raise UserError(str(exc)) from None
+    print(text)
     return 0

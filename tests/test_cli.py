@@ -73,6 +73,13 @@ def test_dry_run_calls_nothing_and_writes_nothing(tmp_path, capsys):
         (["report", "/nonexistent/run"], "not a run directory"),
         (["run", "donor-game", "--resume", "/nonexistent/run"], "not a run directory"),
         (["frobnicate"], "invalid choice"),
+        (["run", "donor-game", "--set", "multiplier=nan"], "finite"),
+        (["run", "donor-game", "--set", "endowment=inf"], "finite"),
+        (["run", "donor-game", "--model", "m", "--set", "temperature=nan"], "finite"),
+        (["run", "donor-game", "--model", "m", "--set", "prompt_dir=/nonexistent"], "prompt_dir"),
+        (["run", "donor-game", "--set", "population=defector:12:3"], "population"),
+        (["run", "donor-game", "--set", "population=image_scoring[punish=x]:12"], "population"),
+        (["run"], "name an experiment"),
     ],
 )
 def test_user_errors_are_one_line_with_exit_2(args, needle):
@@ -145,3 +152,60 @@ def test_llm_user_errors(args, needle):
     result = _cli(*args)
     assert result.returncode == 2 and needle in result.stderr, result
     assert "Traceback" not in result.stderr
+
+
+def _finished_run(tmp_path):
+    assert (
+        main(["run", "donor-game", "--out", str(tmp_path), "--quiet", "--set", "generations=2"])
+        == 0
+    )
+    (run_dir,) = tmp_path.iterdir()
+    return run_dir
+
+
+def test_resume_rules(tmp_path, capsys):
+    run_dir = _finished_run(tmp_path)
+    capsys.readouterr()
+    assert main(["run", "--resume", str(run_dir), "--quiet"]) == 0  # no experiment needed
+    for extra, needle in ((["--seed", "3"], "--seed"), (["--out", "x"], "--out")):
+        assert main(["run", "--resume", str(run_dir), *extra]) == 2
+        assert needle in capsys.readouterr().err
+    assert main(["run", "donor-game-punishment", "--resume", str(run_dir)]) == 2
+    assert "is a donor-game run" in capsys.readouterr().err
+    assert main(["run", "--resume", str(run_dir), "--dry-run"]) == 0
+    assert "2 of 2 generations done" in capsys.readouterr().out
+
+
+def test_broken_run_directories_give_one_line_errors(tmp_path):
+    run_dir = _finished_run(tmp_path)
+    events = run_dir / "events.jsonl"
+    events.write_text(events.read_text() + '{"v": 1, "type": "decis')  # killed mid-line
+    assert _cli("report", str(run_dir)).returncode == 0
+    events.write_text("not json\n" + events.read_text())
+    result = _cli("report", str(run_dir))
+    assert result.returncode == 2 and "not a JSON record" in result.stderr
+    (run_dir / "config.json").write_text("{}")
+    result = _cli("run", "--resume", str(run_dir))
+    assert result.returncode == 2 and "malformed" in result.stderr
+    (run_dir / "config.json").write_text("{")
+    result = _cli("run", "--resume", str(run_dir))
+    assert result.returncode == 2 and "cannot be read" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_runs_started_in_the_same_second_get_distinct_directories(tmp_path):
+    for _ in range(2):
+        assert (
+            main(["run", "donor-game", "--out", str(tmp_path), "--quiet", "--set", "generations=1"])
+            == 0
+        )
+    assert len(list(tmp_path.iterdir())) == 2
+
+
+def test_a_run_in_use_is_not_resumed_twice(tmp_path, capsys):
+    run_dir = _finished_run(tmp_path)
+    (run_dir / "run.lock").write_text("1")  # pid 1 is always alive
+    assert main(["run", "--resume", str(run_dir)]) == 2
+    assert "in use by process 1" in capsys.readouterr().err
+    (run_dir / "run.lock").write_text("999999999")  # a dead process: stale lock
+    assert main(["run", "--resume", str(run_dir), "--quiet"]) == 0

@@ -8,6 +8,7 @@ Config classes are frozen dataclasses that validate themselves in
 from __future__ import annotations
 
 import dataclasses
+import math
 import typing
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
@@ -38,6 +39,8 @@ def check_number(
     if isinstance(value, bool) or not ok_type:
         raise ConfigError(key, value, _range_text(kind, low, high))
     assert isinstance(value, int | float)  # narrowed for mypy; checked above
+    if not math.isfinite(value):
+        raise ConfigError(key, value, "a finite " + _range_text(kind, low, high)[2:])
     if (low is not None and value < low) or (high is not None and value > high):
         raise ConfigError(key, value, _range_text(kind, low, high))
 

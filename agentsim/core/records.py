@@ -113,7 +113,12 @@ def iter_records(path: str | Path) -> Iterator[Record]:
         for lineno, line in enumerate(fh, 1):
             if not line.strip():
                 continue
-            rec = json.loads(line)
+            if not line.endswith("\n"):
+                return  # a run killed or still writing: its last line is not complete yet
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                raise ValueError(f"{path}:{lineno}: not a JSON record") from None
             if rec.get("v") != SCHEMA_VERSION:
                 raise ValueError(
                     f"{path}:{lineno}: schema version {rec.get('v')!r}, expected {SCHEMA_VERSION}"

@@ -183,6 +183,10 @@ class DonorGameEnv(ParallelEnv[str, dict[str, Any], np.ndarray]):  # type: ignor
             if name not in actions:
                 raise ValueError(f"donor_game_v0: no action for donor {name!r} this round")
             signed[i] = float(np.asarray(actions[name]).reshape(-1)[0])
+        if not np.isfinite(signed).all():
+            raise ValueError(
+                f"donor_game_v0: actions must be finite numbers, got {signed.tolist()}"
+            )
         before = self.state.resources.copy()
         self._last_at = (self.game, self.round)
         self._last = donor.resolve_round(

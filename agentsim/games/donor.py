@@ -57,7 +57,7 @@ class DonorGameConfig:
         punishment_loss: the loss factor of costly punishment.
         pairing: ``"paper"`` strict role alternation where no ordered donor->recipient
             pair repeats within a game (as long as rounds <= agents; a dyad meets at most
-            twice, with roles swapped and never in consecutive rounds), or
+            twice, with roles swapped and, from 6 agents up, never in consecutive rounds), or
             ``"released_code"``, the notebook's bipartite round robin extended with
             reversed pairs (group B donates in both rounds 6 and 7).
         selection_score: ``"paper"`` (mean of the games' final resources) or
@@ -146,15 +146,20 @@ def new_state(cfg: DonorGameConfig) -> DonorState:
     )
 
 
+def _b_shift(h: int) -> int:
+    return max(h // 2, 2) if h >= 3 else h // 2
+
+
 def _base_pairs(cfg: DonorGameConfig, round_index: int) -> tuple[IntArray, IntArray]:
     """Donor and recipient *group positions* of a round in game 0 (A = 0..h-1, B = h..n-1)."""
     h = cfg.agents // 2
     a = np.arange(h, dtype=np.int64)
     if cfg.pairing == "paper":
         k, b_donates = divmod(round_index, 2)
-        # A-rounds use offsets 0,1,2..; B-rounds are shifted by h//2 so that a dyad's
-        # reversed meeting never directly follows its first meeting.
-        offset = (k + (h // 2 if b_donates else 0)) % h
+        # A-rounds use offsets 0,1,2..; B-rounds are shifted by s, so a dyad meets again in
+        # the next round only if s = 0 (A-round k, B-round k) or s = 1 (B-round k, A-round
+        # k+1) modulo h: any s in [2, h-1] avoids both (possible from h = 3, i.e. 6 agents).
+        offset = (k + (_b_shift(h) if b_donates else 0)) % h
         partner = h + (a + offset) % h
         return (partner, a) if b_donates else (a, partner)
     # released_code: bipartiteRoundRobin (h rotations, alternating sides) + extendRounds.

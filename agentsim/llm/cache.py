@@ -76,6 +76,23 @@ class ResponseCache:
                 (key, value, time.time()),
             )
 
+    def spent(self) -> dict[str, float]:
+        """What the recorded replies cost: provider calls, tokens and dollars (unknown = 0).
+
+        Every entry is a reply a provider was paid for, including replies whose events
+        were cut away when a killed run resumed from its checkpoint.
+        """
+        totals = {"calls": 0.0, "prompt_tokens": 0.0, "completion_tokens": 0.0, "usd": 0.0}
+        with self._lock:
+            rows = self._db.execute("SELECT value FROM responses").fetchall()
+        for (value,) in rows:
+            result = json.loads(value)["result"]
+            totals["calls"] += 1
+            totals["prompt_tokens"] += result["prompt_tokens"] or 0
+            totals["completion_tokens"] += result["completion_tokens"] or 0
+            totals["usd"] += result["cost_usd"] or 0.0
+        return totals
+
     def __len__(self) -> int:
         with self._lock:
             (count,) = self._db.execute("SELECT COUNT(*) FROM responses").fetchone()

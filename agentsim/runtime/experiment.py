@@ -24,10 +24,11 @@ from agentsim.core.config import (
     field_names,
     parse_overrides,
 )
-from agentsim.core.errors import ConfigError
+from agentsim.core.errors import ConfigError, UserError
 from agentsim.envs.registry import env_factory
 from agentsim.evolution.population import parse_population
 from agentsim.evolution.selection import SELECTION_METHODS
+from agentsim.llm.types import safe_api_base
 
 RECORD_LEVELS = ("full", "summary")
 DEFAULT_POPULATION = "trace_average:4,image_scoring:2,standing:2,fixed_fraction:2,defector:2"
@@ -124,20 +125,25 @@ class ExperimentConfig:
             "seed": self.seed,
             "settings": config_dict(self.settings),
             "env": dict(self.env),
-            "llm": config_dict(self.llm),
+            # Credentials in an endpoint URL are not stored: pass --api-base again to resume.
+            "llm": {**config_dict(self.llm), "api_base": safe_api_base(self.llm.api_base)},
             "agentsim_version": importlib.metadata.version("agentsim"),
         }
 
     @staticmethod
     def from_json(data: Mapping[str, Any], overrides: Iterable[str] = ()) -> ExperimentConfig:
-        return make_config(
-            data["experiment"],
-            data["seed"],
-            overrides,
-            settings=data["settings"],
-            env=data["env"],
-            llm=data.get("llm", {}),
-        )
+        """The config of a ``config.json``; a malformed one is a UserError."""
+        try:
+            return make_config(
+                data["experiment"],
+                data["seed"],
+                overrides,
+                settings=data["settings"],
+                env=data["env"],
+                llm=data.get("llm", {}),
+            )
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise UserError(f"config.json is malformed ({type(exc).__name__}: {exc})") from None
 
 
 #: LLM settings that a resumed run may change: they do not change what agents decide.
@@ -194,6 +200,9 @@ def make_config(
     env_obj: Any = build_config(env_cls, sections["env"][1])
     if llm_obj.model and not explicit_population:
         sections["settings"][1]["population"] = f"llm:{env_obj.agents}"
+    elif not explicit_population:
+        default = sections["settings"][1].get("population", DEFAULT_POPULATION)
+        sections["settings"][1]["population"] = scale_population(default, env_obj.agents)
     settings_obj = build_config(EvolutionSettings, sections["settings"][1])
     if "llm" in settings_obj.population and not llm_obj.model:
         raise ConfigError(
@@ -214,6 +223,26 @@ def make_config(
             f"kind:count,... with counts summing to agents={agents}",
         )
     return ExperimentConfig(experiment, seed, settings_obj, config_dict(env_obj), llm_obj)
+
+
+def scale_population(spec: str, n: int) -> str:
+    """A ``kind:count,...`` mix rescaled to ``n`` members (largest remainders), in order.
+
+    Example:
+        >>> scale_population("trace_average:4,image_scoring:2,standing:2,defector:4", 6)
+        'trace_average:2,image_scoring:1,standing:1,defector:2'
+    """
+    parts = [p.strip().rpartition(":") for p in spec.split(",")]
+    counts = [int(c) for _, _, c in parts]
+    total = sum(counts)
+    if total == n or total == 0:
+        return spec
+    exact = [c * n / total for c in counts]
+    scaled = [int(x) for x in exact]
+    by_remainder = sorted(range(len(exact)), key=lambda i: (scaled[i] - exact[i], i))
+    for i in by_remainder[: n - sum(scaled)]:
+        scaled[i] += 1
+    return ",".join(f"{kind}:{c}" for (kind, _, _), c in zip(parts, scaled, strict=True) if c)
 
 
 def run_name(config: ExperimentConfig, stamp: str) -> str:

@@ -57,8 +57,18 @@ class CallBuffer:
         return out
 
 
-def spent_before(events: Path) -> dict[str, float]:
-    """Budget already spent by a run (for resuming): provider calls, tokens, dollars."""
+def spent_before(settings: LLMSettings, cache_path: Path, events: Path) -> dict[str, float]:
+    """Budget a run has already spent, for resuming it.
+
+    With a response cache, every paid reply is in it (also those whose events a resume
+    cut away), so the cache is the ledger. Without one, the provider calls recorded in
+    the event log are counted (calls lost with a cut-away tail are then not counted).
+    """
+    if settings.cache == "read_write" and cache_path.is_file():
+        from agentsim.llm.cache import ResponseCache
+
+        with ResponseCache(cache_path) as cache:
+            return cache.spent()
     spent = {"calls": 0.0, "prompt_tokens": 0.0, "completion_tokens": 0.0, "usd": 0.0}
     if not events.is_file():
         return spent

@@ -61,12 +61,17 @@ class _MemberRecorder:
         self.inner.record(record)
 
     def flush(self) -> None:
-        if self.calls is not None:
-            for r in self.calls.drain():
-                r.setdefault("generation", self.generation)
-                self.log.record(r)
+        drain_calls(self.calls, self.log, self.generation)
         self.inner.flush()
         self.log.flush()
+
+
+def drain_calls(calls: CallBuffer | None, log: EventLog, generation: int) -> None:
+    """Write the buffered ``llm_call`` records, stamped with the generation they served."""
+    for r in calls.drain() if calls else []:
+        if r.get("generation") is None:
+            r["generation"] = generation
+        log.record(r)
 
 
 class RunStopped(UserError):
@@ -136,6 +141,7 @@ async def run_experiment(
                 _MemberRecorder(recorder, {}, generation, log, calls),
                 context,
             )
+            drain_calls(calls, log, generation)  # the next members' strategy calls
             log.record(make_record("checkpoint", generation=generation))
             run.write_checkpoint(
                 {
@@ -165,8 +171,7 @@ def checkpoint_generation(run: RunDir) -> int:
 def _stop(
     run: RunDir, log: EventLog, calls: CallBuffer | None, done: int, exc: Exception
 ) -> dict[str, Any]:
-    for r in calls.drain() if calls else []:
-        log.record(r)
+    drain_calls(calls, log, done + 1)
     reason = f"{type(exc).__name__}: {exc}"
     log.record(make_record("run_end", status="stopped", reason=reason, generations_completed=done))
     log.close()
@@ -191,7 +196,9 @@ def _llm_context(
         config.seed,
         cache_path=cache_path or run.file(LLM_CACHE),
         sink=calls,
-        already_spent=spent_before(run.file("events.jsonl")),
+        already_spent=spent_before(
+            config.llm, cache_path or run.file(LLM_CACHE), run.file("events.jsonl")
+        ),
     )
 
 
@@ -203,8 +210,7 @@ async def context_initialize(
     if init is None:
         return members
     members = await init(members, 1)
-    for r in calls.drain() if calls else []:
-        log.record(r)
+    drain_calls(calls, log, 1)
     for m in members:
         if m.kind == "llm":
             log.record(

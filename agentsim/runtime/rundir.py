@@ -9,8 +9,10 @@ LLM cache); nothing is pickled.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -73,6 +75,16 @@ class EventLog:
         self._fh.close()
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class RunDir:
     """One run's directory."""
 
@@ -80,9 +92,18 @@ class RunDir:
         self.path = Path(path)
 
     @classmethod
-    def create(cls, parent: str | Path, name: str, config: dict[str, Any]) -> RunDir:
-        """Make a new run directory ``parent/name`` and write its ``config.json``."""
+    def create(
+        cls, parent: str | Path, name: str, config: dict[str, Any], *, unique: bool = False
+    ) -> RunDir:
+        """Make a new run directory ``parent/name`` and write its ``config.json``.
+
+        With ``unique``, a taken name gets a suffix (``-2``, ``-3``, ...) instead of failing.
+        """
         path = Path(parent) / name
+        suffix = 1
+        while unique and path.exists():
+            suffix += 1
+            path = Path(parent) / f"{name}-{suffix}"
         try:
             path.mkdir(parents=True, exist_ok=False)
         except FileExistsError:
@@ -107,8 +128,30 @@ class RunDir:
         return self.path / name
 
     def config(self) -> dict[str, Any]:
-        data: dict[str, Any] = read_json(self.file(CONFIG))
+        try:
+            data = read_json(self.file(CONFIG))
+        except (OSError, ValueError) as exc:
+            raise UserError(f"{self.file(CONFIG)} cannot be read: {exc}") from None
+        if not isinstance(data, dict):
+            raise UserError(f"{self.file(CONFIG)} is not a JSON object")
         return data
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold ``run.lock`` while a process writes to this run (a stale lock is taken over)."""
+        path = self.file("run.lock")
+        if path.exists():
+            try:
+                pid = int(path.read_text().strip() or 0)
+            except ValueError:
+                pid = 0
+            if pid and pid != os.getpid() and _alive(pid):
+                raise UserError(f"{self.path} is in use by process {pid}")
+        path.write_text(str(os.getpid()))
+        try:
+            yield
+        finally:
+            path.unlink(missing_ok=True)
 
     def checkpoint(self) -> dict[str, Any] | None:
         path = self.file(CHECKPOINT)

@@ -41,7 +41,9 @@ def summarise(events_path: str | Path) -> dict[str, Any]:
             parse[r["parse_status"]] += 1
         elif t == "llm_call":
             _count_llm_call(llm, r)
-            if r["cost_usd"] is None:
+            if r["error"] is not None:
+                pass  # failed or refused: nothing was charged
+            elif r["cost_usd"] is None:
                 cost_known = False
             else:
                 cost += r["cost_usd"]

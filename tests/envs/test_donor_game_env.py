@@ -114,3 +114,36 @@ def test_scripted_decisions_are_in_the_action_space(strategy):
             assert env.action_space(a).contains(action)
             actions[a] = action
         obs, *_ = env.step(actions)
+
+
+def test_a_donor_sees_its_recipients_own_chain():
+    env = agentsim.make_env("donor_game_v0", agents=6, rounds=6, games=1)
+    obs, infos = env.reset(seed=5)
+    last_action = {}  # seat -> (round, fraction, recipient) of its latest donation
+    rnd = 0
+    while env.agents:
+        for a in env.agents:
+            if infos[a]["acting"]:
+                o, partner = obs[a], obs[a]["partner"]
+                if partner in last_action:
+                    assert o["trace_length"] >= 1
+                    assert o["trace_donor"][0] == partner
+                    got = (o["trace_round"][0], o["trace_fraction"][0], o["trace_recipient"][0])
+                    assert got == pytest.approx(last_action[partner])
+                else:
+                    assert o["trace_length"] == 0
+        actions = {a: np.array([0.1 * (i + 1)], dtype=np.float32) for i, a in enumerate(env.agents)}
+        acting = {a: infos[a]["acting"] for a in env.agents}
+        partners = {a: obs[a]["partner"] for a in env.agents}
+        obs, _, _, _, infos = env.step(actions)
+        for i, a in enumerate(env.possible_agents):
+            if acting.get(a):
+                last_action[i] = (rnd, float(actions[a][0]), partners[a])
+        rnd += 1
+
+
+def test_non_finite_actions_are_rejected():
+    env = agentsim.make_env("donor_game_v0", agents=2, rounds=1, games=1)
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="finite"):
+        env.step({a: np.array([np.nan], dtype=np.float32) for a in env.agents})

@@ -142,3 +142,34 @@ def test_selection_scores(score, expected):
 def test_invalid_config_names_the_key(key, value):
     with pytest.raises(ConfigError, match=key):
         DonorGameConfig(**{key: value})
+
+
+@settings(max_examples=100, deadline=None)
+@given(cfg=donor_configs(), data=st.data())
+def test_each_transfer_moves_resources_between_its_own_pair(cfg, data):
+    state = donor.new_state(cfg)
+    for r in range(cfg.rounds):
+        donors, recipients = donor.round_pairs(cfg, 0, r)
+        actions = np.array(data.draw(signed_fractions(len(donors))))
+        before = state.resources.copy()
+        res = donor.resolve_round(cfg, state, donors, recipients, actions, round_index=r)
+        signed = np.clip(actions, -1.0 if cfg.punishment == "costly" else 0.0, 1.0)
+        for k, (d, c) in enumerate(zip(donors, recipients, strict=True)):
+            amount = abs(signed[k]) * before[d]
+            assert state.resources[d] == pytest.approx(before[d] - amount)
+            if signed[k] < 0:
+                expected = max(before[c] - cfg.punishment_loss * amount, 0.0)
+            else:
+                expected = before[c] + cfg.multiplier * amount
+            assert state.resources[c] == pytest.approx(expected)
+            assert res.amount[k] == pytest.approx(amount)
+
+
+@pytest.mark.parametrize("agents", [6, 8, 10, 12, 20])
+def test_paper_schedule_never_repeats_a_dyad_in_consecutive_rounds(agents):
+    cfg = DonorGameConfig(agents=agents, rounds=agents)
+    previous: set[frozenset[int]] = set()
+    for r in range(cfg.rounds):
+        dyads = {frozenset(p) for p in zip(*donor.round_pairs(cfg, 0, r), strict=True)}
+        assert not dyads & previous, r
+        previous = dyads

@@ -14,7 +14,7 @@ import pytest
 from agentsim.core.records import load_records
 from agentsim.runtime.experiment import make_config
 from agentsim.runtime.loop import RunStopped, run_experiment
-from agentsim.runtime.replay import replay
+from agentsim.runtime.replay import normalise, replay
 from agentsim.runtime.rundir import RunDir
 from agentsim.testing.fake_openai_server import FakeOpenAIServer
 
@@ -130,7 +130,7 @@ def test_replay_reports_the_first_difference(tmp_path):
 
 def test_budget_stops_cleanly_and_resume_finishes_the_same_run(tmp_path):
     overrides = [*SMALL, "model=offline/donor"]
-    _, full = _run(tmp_path, "full", overrides)
+    full_run, full = _run(tmp_path, "full", overrides)
     config = make_config("donor-game", 0, [*overrides, "budget_calls=30"])
     run = RunDir.create(tmp_path, "budget", config.to_json())
     with pytest.raises(RunStopped, match="budget_calls"):
@@ -138,9 +138,25 @@ def test_budget_stops_cleanly_and_resume_finishes_the_same_run(tmp_path):
     stopped = json.loads(run.file("summary.json").read_text())
     assert stopped["status"] == "stopped" and "max_calls=30" in stopped["stop_reason"]
     assert stopped["generations_completed"] == 1
+    assert stopped["llm"]["cost_usd"] is not None  # refused calls cost nothing, not "unknown"
+    from agentsim.llm.cache import ResponseCache
+
+    with ResponseCache(run.file("llm_cache.sqlite")) as cache:
+        paid = len(cache)
+    assert paid <= 30
+    # Resuming with the same budget spends nothing more: the cache is the ledger, including
+    # the paid replies of the cut-away partial generation.
+    with pytest.raises(RunStopped, match="budget_calls"):
+        asyncio.run(run_experiment(run, config))
+    with ResponseCache(run.file("llm_cache.sqlite")) as cache:
+        assert len(cache) == paid
     raised = make_config("donor-game", 0, [*overrides, "budget_calls=1000"])
     resumed = asyncio.run(run_experiment(run, raised))
     assert _without_volatile(resumed) == _without_volatile(full)
+    assert normalise(load_records(run.file("events.jsonl"))) == normalise(
+        load_records(full_run.file("events.jsonl"))
+    )
+    assert replay(run.path).identical
 
 
 def test_killed_llm_run_resumes_with_a_warm_cache(tmp_path):
@@ -229,6 +245,9 @@ def test_killed_llm_run_resumes_with_a_warm_cache(tmp_path):
     # than one run plus the (at most 2, one per donor) requests in flight at the kill.
     assert killed_requests <= uninterrupted + 2
     assert b["llm"]["cached"] > 2
+    assert normalise(load_records(checkpoint.parent / "events.jsonl")) == normalise(
+        load_records(full_dir / "events.jsonl")
+    )
 
 
 def test_api_keys_never_reach_records_cache_or_messages(tmp_path, monkeypatch, capsys):
@@ -279,3 +298,12 @@ def test_concurrent_runs_in_one_process_share_the_rate_limiter(tmp_path):
     assert limiter is shared_limiter(configs[1].llm)
     assert limiter.peak_in_flight == 3  # unlimited, 2 runs x 4 generation-1 strategies = 8
     assert all(s["status"] == "completed" for s in summaries)
+
+
+def test_credentials_in_the_endpoint_url_are_not_stored(tmp_path):
+    base = "https://bob:sk-url-SECRET@llm.example.org:8443/v1?api-key=TOPSECRET"
+    config = make_config("donor-game", 0, [*SMALL, "model=openai/x", f"api_base={base}"])
+    assert config.llm.api_base == base  # the run itself uses the URL as given
+    run = RunDir.create(tmp_path, "url", config.to_json())
+    stored = run.file("config.json").read_text()
+    assert "SECRET" not in stored and "https://llm.example.org:8443/v1" in stored

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from agentsim.core.config import check_choice, check_number
+from agentsim.core.errors import ConfigError
 
 CACHE_MODES = ("read_write", "off", "replay")
 
@@ -69,6 +71,8 @@ class LLMSettings:
         check_number("timeout_s", self.timeout_s, low=0.001)
         check_number("max_attempts", self.max_attempts, low=1, high=100, integer=True)
         check_number("retry_base_delay_s", self.retry_base_delay_s, low=0.0, high=60.0)
+        if self.prompt_dir is not None and not Path(self.prompt_dir).is_dir():
+            raise ConfigError("prompt_dir", self.prompt_dir, "an existing folder of templates")
 
     @property
     def wants_json(self) -> bool:
