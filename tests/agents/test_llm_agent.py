@@ -201,3 +201,10 @@ def test_users_can_replace_prompt_templates(tmp_path):
 def test_llm_settings_are_validated(key, value):
     with pytest.raises(ConfigError, match=key):
         LLMSettings(**{key: value})
+
+
+def test_the_system_prompt_can_be_left_out_as_the_notebook_did_for_gemini():
+    model = ScriptedModel("Answer: 1")
+    asyncio.run(_agent(model, system_prompt=False).aact(_obs()))
+    ((role, text),) = model.requests[0].messages
+    assert role == "user" and "You currently have 74 units" in text

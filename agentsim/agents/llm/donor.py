@@ -87,6 +87,13 @@ class LLMContext:
     def system_prompt(self) -> str:
         return self.prompts.system(**self.rules)
 
+    def opening(self, prompt: str) -> list[tuple[str, str]]:
+        """The first messages of a call: the rules as system prompt (unless switched off,
+        as the released notebook did for Gemini) and the prompt."""
+        if not self.settings.system_prompt:
+            return [("user", prompt)]
+        return [("system", self.system_prompt()), ("user", prompt)]
+
     def request(
         self,
         messages: Sequence[tuple[str, str]],
@@ -167,7 +174,7 @@ class LLMDonorAgent:
             multiplier=ctx.rules["multiplier"],
             punishment_loss=ctx.rules["punishment_loss"],
         )
-        messages = [("system", ctx.system_prompt()), ("user", prompt)]
+        messages = ctx.opening(prompt)
         schema = _PUNISH_SCHEMA if punishment else _AMOUNT_SCHEMA
         usage, generation = Usage(), int(observation["generation"])
         parsed: ParseResult[Any] = ParseResult(ok=False, error="no reply")
@@ -262,7 +269,7 @@ async def write_strategy(
         punishment=bool(ctx.rules["punishment"]),
         punishment_loss=ctx.rules["punishment_loss"],
     )
-    messages = [("system", ctx.system_prompt()), ("user", prompt)]
+    messages = ctx.opening(prompt)
     usage = Usage()
     parsed: ParseResult[str] = ParseResult(ok=False, error="no reply")
     for attempt in range(ctx.settings.max_parse_attempts):

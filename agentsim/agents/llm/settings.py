@@ -22,6 +22,8 @@ class LLMSettings:
         max_tokens: completion limit per call (the notebook: 1000 for Claude).
         inherit_scores: show survivors' final scores with their advice (paper: yes;
             the released notebook passes the strategies only).
+        system_prompt: send the game's rules as a system prompt (paper: yes; the released
+            notebook sent Gemini the user prompt only, so it never saw the rules).
         max_parse_attempts: asks per decision before the recorded fallback (notebook: 10).
         structured_output: ask for JSON via ``response_format``; default: only for
             ``local/`` models, which need it to stay on format.
@@ -40,6 +42,7 @@ class LLMSettings:
     temperature: float = 0.8
     max_tokens: int = 1000
     inherit_scores: bool = True
+    system_prompt: bool = True
     max_parse_attempts: int = 3
     structured_output: bool | None = None
     cache: str = "read_write"
