@@ -81,6 +81,17 @@ def spent_before(settings: LLMSettings, cache_path: Path, events: Path) -> dict[
     return spent
 
 
+def prompt_rules(env_config: Mapping[str, Any]) -> dict[str, Any]:
+    """The env rules that the donor-game prompts state."""
+    return {
+        "endowment": env_config["endowment"],
+        "multiplier": env_config["multiplier"],
+        "trace_depth": env_config["trace_depth"],
+        "punishment": env_config["punishment"] == "costly",
+        "punishment_loss": env_config["punishment_loss"],
+    }
+
+
 def build_context(
     settings: LLMSettings,
     env_config: Mapping[str, Any],
@@ -115,13 +126,7 @@ def build_context(
         sink=sink,
         rng=np.random.default_rng(SeedStreams(seed).llm(0, 0, 0)),
     )
-    rules = {
-        "endowment": env_config["endowment"],
-        "multiplier": env_config["multiplier"],
-        "trace_depth": env_config["trace_depth"],
-        "punishment": env_config["punishment"] == "costly",
-        "punishment_loss": env_config["punishment_loss"],
-    }
+    rules = prompt_rules(env_config)
     return LLMContext(
         model, settings, DonorPrompts.load(settings.prompt_dir), rules, SeedStreams(seed)
     )
@@ -146,13 +151,7 @@ def estimate(
     n_new = n - round(survival_fraction * n)
     strategies = n_llm + (generations - 1) * n_new * share
     prompts = DonorPrompts.load(settings.prompt_dir)
-    rules = {
-        "endowment": env_config["endowment"],
-        "multiplier": env_config["multiplier"],
-        "trace_depth": env_config["trace_depth"],
-        "punishment": env_config["punishment"] == "costly",
-        "punishment_loss": env_config["punishment_loss"],
-    }
+    rules = prompt_rules(env_config)
     system = prompts.system(**rules)
     obs = _sample_observation(env_config)
     decision = prompts.decision(
