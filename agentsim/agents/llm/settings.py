@@ -9,6 +9,7 @@ from agentsim.core.config import check_choice, check_number
 from agentsim.core.errors import ConfigError
 
 CACHE_MODES = ("read_write", "off", "replay")
+ADVICE_ORDERS = ("best_first", "population")
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,10 @@ class LLMSettings:
         retry_base_delay_s: first retry backoff (doubles per retry, jittered, honours
             Retry-After).
         prompt_dir: folder with replacement prompt templates.
+        advice_order: order of the survivors' advice in a child's strategy prompt:
+            ``best_first`` (the notebook sorts survivors by score) or ``population``.
+        price_in_per_mtok, price_out_per_mtok: USD per million prompt / completion
+            tokens, for models LiteLLM has no price for (needed for ``budget_usd``).
     """
 
     model: str | None = None
@@ -56,6 +61,9 @@ class LLMSettings:
     max_attempts: int = 6
     retry_base_delay_s: float = 0.5
     prompt_dir: str | None = None
+    advice_order: str = "best_first"
+    price_in_per_mtok: float | None = None
+    price_out_per_mtok: float | None = None
 
     def __post_init__(self) -> None:
         check_number("temperature", self.temperature, low=0.0, high=2.0)
@@ -74,6 +82,10 @@ class LLMSettings:
         check_number("timeout_s", self.timeout_s, low=0.001)
         check_number("max_attempts", self.max_attempts, low=1, high=100, integer=True)
         check_number("retry_base_delay_s", self.retry_base_delay_s, low=0.0, high=60.0)
+        check_choice("advice_order", self.advice_order, ADVICE_ORDERS)
+        for key in ("price_in_per_mtok", "price_out_per_mtok"):
+            if getattr(self, key) is not None:
+                check_number(key, getattr(self, key), low=0.0)
         if self.prompt_dir is not None and not Path(self.prompt_dir).is_dir():
             raise ConfigError("prompt_dir", self.prompt_dir, "an existing folder of templates")
 
