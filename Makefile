@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 SEED   ?= 0
 OUT    ?= runs
 
-.PHONY: demo demo-local test lint typecheck pytest install install-dev local-model bench clean
+.PHONY: demo demo-local test test-slow lint typecheck pytest install install-dev local-model bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,stats]'
 	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed
@@ -38,6 +38,10 @@ pytest: install-dev
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
+
+# The long kill/resume tests (run by .ci/run after `make test`).
+test-slow: install-dev
+	$(BIN)/pytest -q -m slow
 
 # The real offline model (SmolLM2-135M through llama.cpp; compiles for ~5 minutes).
 local-model: install

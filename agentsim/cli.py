@@ -1,10 +1,14 @@
-"""The ``agentsim`` command line: ``envs``, ``agents``, ``run``, ``report``, ``replay``.
+"""The ``agentsim`` command line: ``envs``, ``agents``, ``run``, ``report``, ``replay``, ``show``.
 
 User errors (bad arguments, invalid config values, missing run directories)
 print one line ``agentsim: error: ...`` and exit with status 2, without a traceback.
+``agentsim`` alone prints the usage (exit 2). Exit statuses of ``run``: 0 done (or
+nothing left to do), 2 user error, 3 stopped at a checkpoint (budget, provider),
+130 interrupted by Ctrl-C at a round boundary (resume with ``--resume``).
 
 Example:
     agentsim run donor-game --seed 1 --out runs --set generations=10
+    agentsim run --resume runs/donor-game-seed1-20261126-093000 --set generations=20
     agentsim report runs/donor-game-seed1-20261126-093000
 """
 
@@ -12,16 +16,28 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import dataclasses
 import datetime as dt
+import inspect
 import json
+import re
+import signal
 import sys
-from collections.abc import Sequence
+import textwrap
+import threading
+import typing
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from types import FrameType
 from typing import Any, NoReturn
 
-from agentsim.core.errors import UserError
+from agentsim import __version__
+from agentsim.core.errors import ConfigError, UserError
 
 EXIT_USER_ERROR = 2
+EXIT_STOPPED = 3
+EXIT_INTERRUPTED = 130  # the shell's convention for SIGINT
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,11 +48,17 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="agentsim", description="Multi-agent social simulation.")
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p.add_argument("--version", action="version", version=f"agentsim {__version__}")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
     sub.add_parser("envs", help="list registered environments")
     sub.add_parser("agents", help="list registered agent kinds")
     sub.add_parser("experiments", help="list runnable experiments")
-    run = sub.add_parser("run", help="run an experiment into a new run directory")
+    run = sub.add_parser(
+        "run",
+        help="run an experiment into a new run directory (or --resume one)",
+        epilog=settings_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     run.add_argument(
         "experiment",
         nargs="?",
@@ -49,6 +71,15 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="print a text report of a run directory")
     rep.add_argument("run_dir")
     rep.add_argument("--json", action="store_true", help="print the statistics as JSON")
+    show = sub.add_parser("show", help="print what an agent saw, answered, and how it was parsed")
+    show.add_argument("run_dir")
+    show.add_argument(
+        "--decision",
+        type=int,
+        required=True,
+        metavar="N",
+        help="which decision record of events.jsonl (0 is the first)",
+    )
     return p
 
 
@@ -62,9 +93,14 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="override a setting, e.g. generations=10 (repeatable)",
+        help="override a setting, e.g. generations=10 (repeatable; keys listed below)",
     )
-    p.add_argument("--resume", metavar="RUN_DIR", help="continue a killed run from its checkpoint")
+    p.add_argument(
+        "--resume",
+        metavar="RUN_DIR",
+        help="continue a stopped or killed run from its checkpoint; with --set generations=N, "
+        "extend a finished one",
+    )
     p.add_argument("--model", help="LiteLLM model string for LLM agents (default: scripted)")
     p.add_argument("--api-base", help="API base URL for --model (else LiteLLM's env variables)")
     p.add_argument(
@@ -77,7 +113,11 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``agentsim`` and ``python -m agentsim``; returns the exit status."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USER_ERROR
     try:
         return _dispatch(args)
     except UserError as exc:
@@ -87,8 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except KeyboardInterrupt:
-        print("agentsim: interrupted; resume with --resume RUN_DIR", file=sys.stderr)
-        return 130
+        print("agentsim: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -111,13 +151,24 @@ def _dispatch(args: argparse.Namespace) -> int:
         return replay_command(Path(args.run_dir), quiet=args.quiet)
     elif args.command == "report":
         return _report(Path(args.run_dir), as_json=args.json)
+    elif args.command == "show":
+        return _show(Path(args.run_dir), args.decision)
     return 0
 
 
-EXIT_STOPPED = 3
-
-
 def _model_overrides(args: argparse.Namespace) -> list[str]:
+    empty = args.model is not None and not args.model.strip()
+    for item in args.overrides:
+        key, _, value = item.partition("=")
+        empty |= key.strip().rpartition(".")[2] == "model" and not value.strip()
+    if empty:
+        # An empty model string would otherwise mean "no model": a silent scripted run.
+        raise ConfigError(
+            "model",
+            "",
+            "a LiteLLM model string such as openai/gpt-4o-mini or offline/donor "
+            "(leave --model out for scripted agents)",
+        )
     extra = []
     if args.model is not None:
         extra.append(f"model={args.model}")
@@ -137,45 +188,79 @@ def run_command(experiment: str | None, args: argparse.Namespace) -> int:
     if experiment is None:
         raise UserError("run: name an experiment (see `agentsim experiments`) or give --resume")
     config = make_config(experiment, 0 if args.seed is None else args.seed, overrides)
+    _preflight(config, check_keys=not args.dry_run)
     if args.dry_run:
         print(_dry_run_text(config))
         return 0
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     run = RunDir.create(args.out or "runs", run_name(config, stamp), config.to_json(), unique=True)
-    return _execute(run, config, quiet=args.quiet)
+    with run.lock():
+        return _execute(run, config, quiet=args.quiet)
 
 
 def _resume(experiment: str | None, args: argparse.Namespace, overrides: list[str]) -> int:
     from agentsim.runtime.experiment import ExperimentConfig
+    from agentsim.runtime.loop import resume_point
     from agentsim.runtime.rundir import RunDir
 
     for flag, value in (("--seed", args.seed), ("--out", args.out)):
         if value is not None:
             raise UserError(f"{flag} cannot change a resumed run; its config.json is fixed")
     run = RunDir.open(args.resume)
-    config = ExperimentConfig.from_json(run.config(), _resumable(overrides))
-    if experiment is not None and experiment != config.experiment:
-        raise UserError(f"{args.resume} is a {config.experiment} run, not {experiment}")
+    overrides = _resumable(overrides)
     if args.dry_run:
+        config = ExperimentConfig.from_json(run.config(), overrides)
+        _check_experiment(experiment, config.experiment, args.resume)
+        _preflight(config, check_keys=False)
         done = int((run.checkpoint() or {}).get("generation", 0))
         print(f"{done} of {config.settings.generations} generations done; for the whole run:")
         print(_dry_run_text(config))
         return 0
-    _write_config(run, config.to_json())
-    return _execute(run, config, quiet=args.quiet)
+    with run.lock():  # before anything is written: a live run's files stay untouched
+        config = ExperimentConfig.from_json(run.config(), overrides)
+        _check_experiment(experiment, config.experiment, args.resume)
+        point = resume_point(run, config)
+        if point.completed:
+            print(
+                f"{run.path} already completed ({point.generation} generations); nothing to do "
+                "(extend it with --set generations=N)"
+            )
+            return 0
+        _preflight(config)
+        _write_config(run, config.to_json())
+        return _execute(run, config, quiet=args.quiet, start=point)
+
+
+def _check_experiment(named: str | None, actual: str, path: str) -> None:
+    if named is not None and named != actual:
+        raise UserError(f"{path} is a {actual} run, not {named}")
 
 
 def _resumable(overrides: list[str]) -> list[str]:
+    """The overrides a resume accepts, as bare ``key=value`` (``run.generations`` too)."""
     from agentsim.runtime.experiment import RESUMABLE_KEYS
+    from agentsim.runtime.loop import EXTENSION_KEYS
 
+    allowed = (*RESUMABLE_KEYS, *EXTENSION_KEYS)
+    out = []
     for item in overrides:
-        key = item.partition("=")[0].strip()
-        if key not in RESUMABLE_KEYS:
+        key, _, value = item.partition("=")
+        bare = key.strip().rpartition(".")[2]
+        if bare not in allowed:
             raise UserError(
-                f"--set {key}: a resumed run keeps its config.json; only "
-                f"{', '.join(RESUMABLE_KEYS)} may change (they do not change decisions)"
+                f"--set {key.strip()}: a resumed run keeps its config.json; only "
+                f"{', '.join(RESUMABLE_KEYS)} (they do not change decisions) and "
+                f"{', '.join(EXTENSION_KEYS)} (to extend the run) may change"
             )
-    return overrides
+        out.append(f"{bare}={value}")
+    return out
+
+
+def _preflight(config: Any, *, check_keys: bool = True) -> None:
+    """Fail before anything is written when the model can never answer (no key, bad URL)."""
+    from agentsim.runtime.llm_runtime import preflight
+
+    preflight(config.llm, check_keys=check_keys)
 
 
 def _write_config(run: Any, config: dict[str, Any]) -> None:
@@ -184,18 +269,55 @@ def _write_config(run: Any, config: dict[str, Any]) -> None:
     write_json_atomic(run.file(CONFIG), config)
 
 
-def _execute(run: Any, config: Any, *, quiet: bool, cache_path: Path | None = None) -> int:
-    from agentsim.runtime.loop import RunStopped, run_experiment
+@contextlib.contextmanager
+def _first_ctrl_c_stops(stop: threading.Event) -> Iterator[None]:
+    """The first Ctrl-C sets ``stop`` (the run ends at the next round boundary, resumable);
+    a second one interrupts at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        print(
+            "\nagentsim: stopping at the end of this round (Ctrl-C again to stop at once)",
+            file=sys.stderr,
+        )
+
+    # Installed before asyncio.run, which then leaves SIGINT to us instead of cancelling.
+    previous = signal.signal(signal.SIGINT, handle)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _execute(run: Any, config: Any, *, quiet: bool, start: Any = None) -> int:
+    """Run under the caller's lock; map stops and interrupts to exit statuses."""
+    from agentsim.runtime.loop import RunInterrupted, RunStopped, run_experiment
     from agentsim.runtime.progress import ProgressBar
 
     bar = ProgressBar(f"{config.experiment} generations", enabled=False if quiet else None)
+    stop = threading.Event()
     try:
-        with run.lock():
-            summary = asyncio.run(run_experiment(run, config, progress=bar, cache_path=cache_path))
+        with _first_ctrl_c_stops(stop):
+            summary = asyncio.run(run_experiment(run, config, progress=bar, start=start, stop=stop))
+    except RunInterrupted as exc:
+        print(f"agentsim: {exc}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except RunStopped as exc:
         print(f"agentsim: {exc}", file=sys.stderr)
         print(f"run directory: {run.path}")
         return EXIT_STOPPED
+    except KeyboardInterrupt:
+        print(
+            f"agentsim: interrupted; resume from the last checkpoint with "
+            f"`agentsim run --resume {run.path}`",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
     _print_run_result(run.path, summary)
     return 0
 
@@ -282,3 +404,95 @@ def _report(path: Path, *, as_json: bool) -> int:
         raise UserError(str(exc)) from None
     print(text)
     return 0
+
+
+def _show(path: Path, index: int) -> int:
+    from agentsim.runtime.show import show_decision
+
+    print(show_decision(path, index), end="")
+    return 0
+
+
+_PROBE = object()  # a value no validator accepts: its error names the allowed values
+
+
+def settings_help() -> str:
+    """Every ``--set`` key with its default, allowed values and description.
+
+    Generated from the config dataclasses: allowed values come from each class's own
+    validation (the error it raises for an invalid value), descriptions from its docstring.
+    """
+    from agentsim.agents.llm.settings import LLMSettings
+    from agentsim.runtime.experiment import EXPERIMENTS, EvolutionSettings, env_config_class
+
+    sections: list[tuple[str, type]] = [("generation loop", EvolutionSettings)]
+    for env_id in sorted({spec.env_id for spec in EXPERIMENTS.values()}):
+        sections.append((f"environment {env_id}", env_config_class(env_id)))
+    sections.append(("LLM agents (with --model)", LLMSettings))
+    lines = ["--set KEY=VALUE keys (KEY=default: allowed values):"]
+    for title, cls in sections:
+        lines += ["", f"{title} ({cls.__name__}):"]
+        docs = _attribute_docs(cls)
+        for f in dataclasses.fields(cls):
+            lines.append(f"  {f.name}={_default_text(f)}: {_allowed_text(cls, f.name)}")
+            if docs.get(f.name):
+                lines += textwrap.wrap(
+                    docs[f.name], 96, initial_indent="      ", subsequent_indent="      "
+                )
+    changed = {n: {**s.env_defaults, **s.settings_defaults} for n, s in EXPERIMENTS.items()}
+    overrides = [
+        f"  {name}: " + ", ".join(f"{k}={v}" for k, v in values.items())
+        for name, values in sorted(changed.items())
+        if values
+    ]
+    if overrides:
+        lines += ["", "experiments that change these defaults:", *overrides]
+    return "\n".join(lines)
+
+
+def _default_text(f: dataclasses.Field[Any]) -> str:
+    default = f.default if f.default is not dataclasses.MISSING else None
+    if default is None:
+        return "none"
+    return str(default).lower() if isinstance(default, bool) else str(default)
+
+
+def _allowed_text(cls: type, name: str) -> str:
+    hint = typing.get_type_hints(cls)[name]
+    optional = type(None) in typing.get_args(hint)
+    try:
+        cls(**{name: _PROBE})
+    except ConfigError as exc:
+        if exc.key == name:
+            return exc.allowed + (", or none" if optional else "")
+    except Exception:  # a validator that cannot describe itself: fall back to the type
+        pass
+    base = next((a for a in typing.get_args(hint) if a is not type(None)), hint)
+    kinds = {int: "an integer", float: "a number", bool: "true or false", str: "text"}
+    return kinds.get(base, getattr(base, "__name__", str(base))) + (" or none" if optional else "")
+
+
+def _attribute_docs(cls: type) -> dict[str, str]:
+    """Descriptions per field from a Google-style ``Attributes:`` section."""
+    fields = {f.name for f in dataclasses.fields(cls)}
+    _, _, body = (inspect.getdoc(cls) or "").partition("Attributes:\n")
+    docs: dict[str, list[str]] = {}
+    current: list[str] = []
+    for line in body.splitlines():
+        if line and not line.startswith(" "):
+            break  # the next section
+        entry = re.match(r"^ {4}(\w+(?:, \w+)*): (.*)$", line)
+        if not entry:
+            current.append(line.strip())
+            continue
+        # "a: text; b: text" documents two fields on one line.
+        for i, piece in enumerate(re.split(r";\s+(?=\w+: )", entry.group(2))):
+            name, _, text = piece.partition(": ")
+            if i == 0 or name not in fields:
+                name, text = (entry.group(1), piece) if i == 0 else ("", f"; {piece}")
+            if name:
+                current = [text]
+                docs.update(dict.fromkeys(name.split(", "), current))
+            else:
+                current.append(text)
+    return {k: " ".join(v).replace("``", "").replace(" ; ", "; ") for k, v in docs.items()}

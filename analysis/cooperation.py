@@ -30,6 +30,7 @@ def mean_final_resources(records: Iterable[Record]) -> dict[int, float]:
     return {
         r["generation"]: float(r["mean_final_resources"])
         for r in _of_type(records, "generation_end")
+        if r.get("mean_final_resources") is not None  # absent where the env adds no statistic
     }
 
 
@@ -38,6 +39,7 @@ def donation_fractions(records: Iterable[Record]) -> dict[int, dict[str, float]]
     return {
         r["generation"]: dict(r["mean_donation_fraction"])
         for r in _of_type(records, "generation_end")
+        if r.get("mean_donation_fraction") is not None
     }
 
 

@@ -1,7 +1,12 @@
-"""Text report and JSON statistics of one run directory's events."""
+"""Text report and JSON statistics of one run directory's events.
+
+Everything the text report prints from a run's files goes through :func:`escape_control`:
+a config or event log is data anyone may have written, and must not drive the terminal.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +32,27 @@ def _fmt(value: float | None, spec: str = ".3f") -> str:
     return "-" if value is None else format(value, spec)
 
 
-def text_report(events_path: str | Path, config: dict[str, Any] | None = None) -> str:
-    """A plain-text report: per-generation table and the run-level statistics."""
+def escape_control(text: str) -> str:
+    """``text`` with every non-printable character (ANSI escapes, bidi overrides) escaped.
+
+    Example:
+        >>> print(escape_control("red " + chr(27) + "[31m text" + chr(0x202E)))
+        red \\x1b[31m text\\u202e
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def text_report(events_path: str | Path, config: Mapping[str, Any] | None = None) -> str:
+    """A plain-text report: per-generation table and the run-level statistics.
+
+    Raises:
+        MalformedRecord: (a ``ValueError``) naming ``file:line`` of a bad record.
+    """
     s = run_statistics(events_path)
     lines = []
-    if config:
+    if isinstance(config, Mapping) and config:
         lines.append(
             f"experiment {config.get('experiment')}  seed {config.get('seed')}  "
             f"env {config.get('env_id')}"
@@ -57,4 +78,4 @@ def text_report(events_path: str | Path, config: dict[str, Any] | None = None) -
         f"reciprocity (donation vs recipient's last shown donation): r = {_fmt(overall['r'])} "
         f"(n = {overall['n']})",
     ]
-    return "\n".join(lines)
+    return "\n".join(escape_control(line) for line in lines)

@@ -5,7 +5,9 @@ Measures:
      default config) vs ``pettingzoo.classic.rps_v2.parallel_env`` (2 agents), both
      driven by a loop that only builds action dicts (no policy cost).
   2. Vectorised rules path: the whole population per round as arrays
-     (``agentsim.games.donor`` + scripted strategies' ``decide_batch``).
+     (``agentsim.games.donor.play_games`` + scripted strategies' ``decide_batch``), against
+     a frozen copy of the path before issue 6 item 16, interleaved in this process, with a
+     bit-for-bit check that both give the same final resources.
   3. End to end: a 1,000-agent scripted population for 100 generations through
      ``agentsim run`` machinery (records at the ``summary`` level).
 
@@ -67,35 +69,149 @@ def api_comparison(seconds):
     }
 
 
-def vectorised_decisions_per_s(n_agents, seconds):
-    """Donor decisions/s of whole-population rounds: scripted policies + rules as arrays."""
+# -- [2] the vectorised rules path ------------------------------------------------------
+#
+# The "before" path is a frozen copy of the rules as they were before the per-round fixed
+# cost was removed (2026-11-26): every donor's whole chain copied each round, one game at
+# a time, strategies fed through fancy-index gathers per kind. It is the same-process
+# baseline; `identical_results` checks both paths give the same final resources bit for bit.
+
+
+def _before_new_state(cfg):
+    chain = np.empty((cfg.agents, cfg.trace_depth, 4))
+    chain[...] = (-1.0, -1.0, -1.0, 0.0)
+    resources = np.full(cfg.agents, float(cfg.endowment))
+    return resources, np.zeros(cfg.agents, dtype=np.int64), chain, np.full(cfg.agents, np.nan)
+
+
+def _before_resolve_round(cfg, state, donors, recipients, actions, round_index):
+    resources, chain_len, chain, last_fraction = state
+    low = -1.0 if cfg.punishment == "costly" else 0.0
+    signed = np.clip(np.asarray(actions, dtype=np.float64), low, 1.0)
+    punish = signed < 0
+    fraction = np.abs(signed)
+    donor_before = resources[donors]
+    recipient_before = resources[recipients]
+    amount = fraction * donor_before
+    resources[donors] = donor_before - amount
+    if punish.any():
+        gain = np.where(punish, 0.0, cfg.multiplier * amount)
+        loss = np.where(punish, np.minimum(recipient_before, cfg.punishment_loss * amount), 0.0)
+        resources[recipients] = recipient_before + gain - loss
+    else:
+        resources[recipients] = recipient_before + cfg.multiplier * amount
+    d = cfg.trace_depth
+    shown = np.where(chain_len[recipients] > 0, chain[recipients, 0, 3], np.nan)
+    new = np.empty((len(donors), d, 4))
+    new[:, 0, 0] = round_index
+    new[:, 0, 1] = donors
+    new[:, 0, 2] = recipients
+    new[:, 0, 3] = signed
+    new[:, 1:] = chain[recipients, : d - 1]
+    chain[donors] = new
+    chain_len[donors] = np.minimum(chain_len[recipients] + 1, d)
+    last_fraction[donors] = signed
+    return (donors, recipients, punish, fraction, amount, donor_before, recipient_before, shown)
+
+
+STRATEGIES = (TraceAverage(), ImageScoring(), Standing())
+
+
+def _kinds(n_agents):
+    return np.arange(n_agents) % len(STRATEGIES)
+
+
+def before_groups(cfg):
+    """Per game and round: pairs, and each strategy's donor indices and their recipients.
+
+    Done once, outside the timed loop, as the old benchmark did.
+    """
+    kind = _kinds(cfg.agents)
+    out = []
+    for game in range(cfg.games):
+        for r in range(cfg.rounds):
+            d, rc = donor.round_pairs(cfg, game, r)
+            groups = [(np.flatnonzero(kind[d] == k), rc[kind[d] == k]) for k in range(3)]
+            out.append((game, r, d, rc, groups))
+    return out
+
+
+def before_generation(cfg, schedule):
+    """One generation on the old path; returns the (games, agents) final resources."""
+    finals = []
+    for _game, r, donors, recipients, groups in schedule:
+        if r == 0:
+            state = _before_new_state(cfg)
+        actions = np.empty(len(donors))
+        for strategy, (where, theirs) in zip(STRATEGIES, groups, strict=True):
+            batch = TraceBatch(state[1][theirs], state[2][theirs, :, 3])
+            actions[where] = strategy.decide_batch(batch)
+        _before_resolve_round(cfg, state, donors, recipients, actions, r)
+        if r == cfg.rounds - 1:
+            finals.append(state[0])
+    return np.array(finals)
+
+
+def grouped_plans(cfg):
+    """Every round of all games side by side, pairs sorted by the donor's strategy.
+
+    Kinds are fixed within a generation and the schedule is static, so this is done
+    once per generation: each strategy then decides on a contiguous slice (no gathers).
+    """
+    kind = _kinds(cfg.agents)
+    plans, groups = [], []
+    for r in range(cfg.rounds):
+        plan = donor.plan_round(cfg, r, cfg.games)
+        donor_kind = kind[plan.labels[:, 1].astype(np.int64)]
+        order = np.argsort(donor_kind, kind="stable")
+        bounds = np.searchsorted(donor_kind[order], np.arange(len(STRATEGIES) + 1))
+        plans.append(plan.take(order))
+        groups.append([slice(bounds[k], bounds[k + 1]) for k in range(len(STRATEGIES))])
+    return plans, groups
+
+
+def now_generation(cfg, plans, groups):
+    """One generation on the current path; returns the (games, agents) final resources."""
+
+    def policy(plan, lengths, fractions):
+        return np.concatenate(
+            [
+                strategy.decide_batch(TraceBatch(lengths[where], fractions[where]))
+                for strategy, where in zip(STRATEGIES, groups[plan.round_index], strict=True)
+            ]
+        )
+
+    state = donor.play_games(cfg, policy, plans)
+    return state.resources.reshape(cfg.games, cfg.agents)
+
+
+def identical_results(n_agents):
     cfg = donor.DonorGameConfig(agents=n_agents)
-    strategies = [TraceAverage(), ImageScoring(), Standing()]
-    kind = np.arange(n_agents) % len(strategies)
-    rounds = [donor.round_pairs(cfg, 0, r) for r in range(cfg.rounds)]
-    # Kinds are fixed within a generation and the schedule is static: group donors by
-    # strategy once per round, outside the timed loop.
-    groups = [
-        [
-            (strategies[k], np.flatnonzero(kind[d] == k), r[kind[d] == k])
-            for k in range(len(strategies))
-        ]
-        for d, r in rounds
-    ]
+    before = before_generation(cfg, before_groups(cfg))
+    now = now_generation(cfg, *grouped_plans(cfg))
+    return before.tobytes() == now.tobytes()
+
+
+def _decisions_per_s(play, cfg, seconds):
     decisions, t0 = 0, time.perf_counter()
     while time.perf_counter() - t0 < seconds:
-        state = donor.new_state(cfg)
-        for r, (donors, recipients) in enumerate(rounds):
-            actions = np.empty(len(donors))
-            for strategy, where, their_recipients in groups[r]:
-                actions[where] = strategy.decide_batch(
-                    TraceBatch(
-                        state.chain_len[their_recipients], state.chain[their_recipients, :, 3]
-                    )
-                )
-            donor.resolve_round(cfg, state, donors, recipients, actions, round_index=r)
-            decisions += len(donors)
+        play()
+        decisions += cfg.games * cfg.rounds * cfg.agents // 2
     return decisions / (time.perf_counter() - t0)
+
+
+def vectorised_comparison(n_agents, seconds, repeats=3):
+    """Best-of-``repeats`` donor decisions/s of both paths, interleaved in this process."""
+    cfg = donor.DonorGameConfig(agents=n_agents)
+    plans, groups = grouped_plans(cfg)
+    schedule = before_groups(cfg)
+    before, now = 0.0, 0.0
+    for _ in range(repeats):
+        before = max(
+            before, _decisions_per_s(lambda: before_generation(cfg, schedule), cfg, seconds)
+        )
+        now = max(now, _decisions_per_s(lambda: now_generation(cfg, plans, groups), cfg, seconds))
+    return before, now
 
 
 def end_to_end(n_agents, generations):
@@ -132,10 +248,12 @@ def main():
     print("\n[1] PettingZoo API, 12 agents, default config vs rps_v2")
     for k, v in api_comparison(seconds).items():
         print(f"  {k:48s} {v:14,.2f}")
-    print("\n[2] vectorised rules path (whole population per round)")
+    print("\n[2] vectorised rules path (whole population per round), donor-decisions/s")
+    print(f"  {'agents':>7}  {'before':>12}  {'now':>12}  ratio  bit-identical")
     for n in (1_000, 10_000, 100_000):
+        before, now = vectorised_comparison(n, seconds)
         print(
-            f"  {n:>7,} agents: {vectorised_decisions_per_s(n, seconds):14,.0f} donor-decisions/s"
+            f"  {n:>7,}  {before:12,.0f}  {now:12,.0f}  {now / before:5.2f}  {identical_results(n)}"
         )
     print("\n[3] end to end, scripted population through run_experiment (record=summary)")
     gens = 10 if args.quick else 100

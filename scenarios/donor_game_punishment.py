@@ -1,9 +1,11 @@
 """Vallinder & Hughes 2024, costly-punishment variant of the donor game.
 
 A donor may instead spend x units to take 2x from the recipient (floored at 0),
-following the paper's semantics (the released notebook's punishment branch
-cannot run; see reference/seed-protocols.md §1.6). The offline population adds
-punishing image scorers (``punish`` > 0) to the discriminators.
+following the paper's semantics (Vallinder & Hughes 2024, arXiv:2412.10270): the
+released notebook's punishment branch cannot run (in
+github.com/aronvallinder/llm-donor-game, ``Donor_Game_with_Cultural_Evolution.ipynb``,
+a valid "Punish, x" reply falls into the donation branch and fails). The offline
+population adds punishing image scorers (``punish`` > 0) to the discriminators.
 
 Run:
     python scenarios/donor_game_punishment.py --seed 1 --out runs

@@ -1,5 +1,9 @@
 """A user's own agent, defined here, plugs in through the public API only."""
 
+import json
+import subprocess
+import sys
+
 import numpy as np
 
 import agentsim
@@ -50,23 +54,53 @@ def test_custom_agents_play_a_whole_episode_with_records():
     assert sum(result.returns.values()) > 0
 
 
-def test_custom_agent_kind_evolves_in_a_population(tmp_path):
-    agentsim.register_agent("mirror", GenerousToTheGenerous)
-    from agentsim.cli import main
+# The README's example, run as a user would: a fresh interpreter whose first use of the
+# registry is a registration (issue 6 item 2: that used to hide the built-in kinds).
+_FRESH_PROCESS_SCRIPT = """
+import json, sys
+from pathlib import Path
 
-    assert (
-        main(
-            [
-                "run",
-                "donor-game",
-                "--out",
-                str(tmp_path),
-                "--quiet",
-                "--set",
-                "population=mirror:6,defector:6",
-                "--set",
-                "generations=3",
-            ]
-        )
-        == 0
+import numpy as np
+
+import agentsim
+
+
+class Mirror:
+    name = "mirror"
+
+    def reset(self, *, seed=None):
+        pass
+
+    def act(self, obs):
+        shown = obs["trace_fraction"][0] if obs["trace_length"] else 1.0
+        return agentsim.Decision(action=np.array([max(shown, 0.0)], dtype=np.float32))
+
+
+agentsim.register_agent("mirror", Mirror)
+out = sys.argv[1]
+args = ["run", "donor-game", "--out", out, "--quiet"]
+args += ["--set", "population=mirror:6,defector:6", "--set", "generations=3"]
+status = agentsim.cli.main(args)
+print(json.dumps({"status": status, "kinds": agentsim.agent_kinds()}))
+"""
+
+
+def test_custom_agent_kind_registered_first_in_a_fresh_process(tmp_path):
+    script = tmp_path / "mirror_run.py"
+    script.write_text(_FRESH_PROCESS_SCRIPT, encoding="utf-8")
+    out = tmp_path / "runs"
+    proc = subprocess.run(
+        [sys.executable, str(script), str(out)], capture_output=True, text=True, timeout=300
     )
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["status"] == 0
+    assert {"mirror", "defector", "image_scoring", "llm"} <= set(result["kinds"])
+    (run_dir,) = out.iterdir()
+    starts = [
+        json.loads(line)
+        for line in (run_dir / "events.jsonl").read_text(encoding="utf-8").splitlines()
+        if '"generation_start"' in line
+    ]
+    assert len(starts) == 3
+    assert sorted(starts[0]["kinds"].values()) == ["defector"] * 6 + ["mirror"] * 6

@@ -15,39 +15,42 @@ from collections.abc import Callable
 from typing import Any
 
 from agentsim.core.errors import ConfigError
-
-_FACTORIES: dict[str, Callable[..., Any]] = {}
-
-
-def register_agent(kind: str, factory: Callable[..., Any]) -> None:
-    """Register a factory ``factory(**params) -> agent`` under ``kind``."""
-    _FACTORIES[kind] = factory
+from agentsim.core.registry import Registry
 
 
-def _ensure_builtins() -> None:
-    if _FACTORIES:
-        return
+def _load_builtins(registry: Registry[Callable[..., Any]]) -> None:
     from agentsim.agents.llm.donor import LLMDonorAgent
     from agentsim.agents.scripted.donor import STRATEGIES
 
     for cls in STRATEGIES:
-        register_agent(cls.kind, cls)
-    register_agent(LLMDonorAgent.kind, LLMDonorAgent)
+        registry.register(cls.kind, cls)
+    registry.register(LLMDonorAgent.kind, LLMDonorAgent)
+
+
+# The built-ins load before the first lookup *or* registration (see Registry), so a kind
+# registered before any lookup keeps them, and may replace a built-in of the same name.
+_KINDS: Registry[Callable[..., Any]] = Registry("agent kind", _load_builtins)
+
+
+def register_agent(kind: str, factory: Callable[..., Any]) -> None:
+    """Register a factory ``factory(**params) -> agent`` under ``kind``.
+
+    Registering before any lookup keeps the built-in kinds; a factory under a built-in's
+    name replaces the built-in.
+    """
+    _KINDS.register(kind, factory)
 
 
 def agent_kinds() -> list[str]:
     """All registered agent kinds, sorted."""
-    _ensure_builtins()
-    return sorted(_FACTORIES)
+    return _KINDS.names()
 
 
 def make_agent(kind: str, *, name: str | None = None, **params: Any) -> Any:
     """Build an agent of a registered kind; bad kinds or parameters raise ConfigError."""
-    _ensure_builtins()
-    if kind not in _FACTORIES:
-        raise ConfigError("agent kind", kind, agent_kinds())
+    factory = _KINDS.get(kind)
     try:
-        agent = _FACTORIES[kind](**params)
+        agent = factory(**params)
     except TypeError as exc:
         raise ConfigError(f"{kind} parameters", params, str(exc)) from None
     if name is not None:

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import typing
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
+
+import numpy as np
 
 from agentsim.core.errors import ConfigError
 
@@ -33,16 +36,47 @@ def check_number(
     high: float | None = None,
     integer: bool = False,
 ) -> None:
-    """Raise ConfigError unless ``value`` is a number (an int if ``integer``) in [low, high]."""
+    """Raise ConfigError unless ``value`` is a number (an int if ``integer``) in [low, high].
+
+    numpy scalars count as numbers (``np.int64(12)`` is an integer); bools never do.
+
+    Example:
+        >>> import numpy as np
+        >>> check_number("agents", np.int64(12), low=2, integer=True)
+        >>> check_number("agents", True, low=2, integer=True)
+        Traceback (most recent call last):
+        ...
+        agentsim.core.errors.ConfigError: invalid agents=True; allowed: an integer >= 2
+    """
     kind = "an integer" if integer else "a number"
-    ok_type = isinstance(value, int) if integer else isinstance(value, int | float)
-    if isinstance(value, bool) or not ok_type:
+    ok_type = isinstance(value, numbers.Integral if integer else numbers.Real)
+    if isinstance(value, bool | np.bool_) or not ok_type:
         raise ConfigError(key, value, _range_text(kind, low, high))
-    assert isinstance(value, int | float)  # narrowed for mypy; checked above
-    if not math.isfinite(value):
+    # Python and numpy numbers compare with floats; typed as float for mypy (checked above).
+    number = typing.cast(float, value)
+    if not (integer or _is_finite_float(number)):
         raise ConfigError(key, value, "a finite " + _range_text(kind, low, high)[2:])
-    if (low is not None and value < low) or (high is not None and value > high):
+    if (low is not None and number < low) or (high is not None and number > high):
         raise ConfigError(key, value, _range_text(kind, low, high))
+
+
+def _is_finite_float(number: float) -> bool:
+    # An int beyond float range (10**400) would turn into inf in any float arithmetic.
+    try:
+        return math.isfinite(float(number))
+    except OverflowError:
+        return False
+
+
+def plain_scalar(value: Any) -> Any:
+    """``value`` as a Python scalar if it is a numpy scalar (so configs serialise as JSON).
+
+    Example:
+        >>> import numpy as np
+        >>> type(plain_scalar(np.int64(12))).__name__, plain_scalar("paper")
+        ('int', 'paper')
+    """
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _range_text(kind: str, low: float | None, high: float | None) -> str:
@@ -61,12 +95,15 @@ def field_names(cls: type) -> list[str]:
 
 
 def build_config(cls: type[T], values: Mapping[str, Any]) -> T:
-    """Build ``cls`` from a mapping, rejecting unknown keys with the list of known ones."""
+    """Build ``cls`` from a mapping, rejecting unknown keys with the list of known ones.
+
+    numpy scalar values are passed on as Python scalars (see :func:`plain_scalar`).
+    """
     known = field_names(cls)
     for key in values:
         if key not in known:
             raise ConfigError.unknown_key(key, known)
-    return cls(**values)
+    return cls(**{key: plain_scalar(value) for key, value in values.items()})
 
 
 def parse_overrides(cls: type, items: Iterable[str]) -> dict[str, Any]:

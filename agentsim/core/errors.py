@@ -32,7 +32,7 @@ class ConfigError(UserError, ValueError):
         self.value = value
         allowed_text = allowed if isinstance(allowed, str) else ", ".join(str(a) for a in allowed)
         self.allowed = allowed_text
-        super().__init__(f"invalid {key}={value!r}; allowed: {allowed_text}")
+        super().__init__(f"invalid {key}={_short_repr(value)}; allowed: {allowed_text}")
 
     @classmethod
     def unknown_key(cls, key: str, known: Iterable[str]) -> ConfigError:
@@ -40,6 +40,15 @@ class ConfigError(UserError, ValueError):
         err = cls(key, None, sorted(known))
         err.args = (f"unknown key {key!r}; allowed keys: {err.allowed}",)
         return err
+
+
+def _short_repr(value: object, limit: int = 200) -> str:
+    # repr escapes control characters; the cut keeps a hostile value to one line (and
+    # repr of an int over 4300 digits would itself raise).
+    if isinstance(value, int) and abs(value) >= 10**limit:
+        return f"<an integer of {value.bit_length()} bits>"
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class BudgetExceeded(AgentsimError):

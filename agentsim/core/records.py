@@ -14,16 +14,19 @@ Example:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
+
+from agentsim.core.errors import UserError
 
 SCHEMA_VERSION = 1
 
 Record = dict[str, Any]
 
-#: Required fields per record type (optional fields may be added freely).
-RECORD_FIELDS: Mapping[str, tuple[str, ...]] = {
+#: Required fields per record type (optional fields may be added freely); studies add
+#: their own types with :func:`register_record_type`.
+RECORD_FIELDS: dict[str, tuple[str, ...]] = {
     # One per run (and one more per resume).
     "run_start": ("run_id", "experiment", "env", "seed", "resumed_from"),
     # Population and seating of a generation: seats[i] is the member on seat i.
@@ -78,6 +81,23 @@ RECORD_FIELDS: Mapping[str, tuple[str, ...]] = {
 PARSE_STATUSES = ("scripted", "ok", "reasked", "fallback")
 
 
+def register_record_type(record_type: str, fields: tuple[str, ...]) -> None:
+    """Add a study's record type and its required fields to the schema.
+
+    Registering the same type again with the same fields is a no-op.
+
+    Raises:
+        ValueError: when the type is already registered with other fields.
+    """
+    known = RECORD_FIELDS.get(record_type)
+    if known is not None and tuple(known) != tuple(fields):
+        raise ValueError(
+            f"record type {record_type!r} is already registered with fields {known}, "
+            f"not {tuple(fields)}"
+        )
+    RECORD_FIELDS[record_type] = tuple(fields)
+
+
 def make_record(record_type: str, **fields: Any) -> Record:
     """Build a record of a known type, checking that its required fields are present.
 
@@ -107,23 +127,168 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
+class MalformedRecord(UserError, ValueError):
+    """An ``events.jsonl`` line that is not a valid record; the message names ``file:line``."""
+
+
+#: How deep containers may nest in a record (the schema's own records nest 2 deep).
+MAX_NESTING = 16
+
+
+# Validators of JSON-decoded values, whose types are exactly dict, list, str, int, float,
+# bool and None: exact type tests (a bool is not an int here) over map(type, ...) keep
+# the check cheap on records with a value per member of a large population.
+_NUMBER_TYPES = frozenset({int, float})
+_CONTAINERS = frozenset({dict, list})
+
+
+def _is_int(v: Any) -> bool:
+    return type(v) is int
+
+
+def _is_number(v: Any) -> bool:
+    return type(v) in _NUMBER_TYPES
+
+
+def _is_str(v: Any) -> bool:
+    return type(v) is str
+
+
+def _optional(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    return lambda v: v is None or check(v)
+
+
+def _list_of_str(v: Any) -> bool:
+    return type(v) is list and set(map(type, v)) <= {str}
+
+
+def _map_of_numbers(v: Any) -> bool:
+    return type(v) is dict and set(map(type, v.values())) <= _NUMBER_TYPES
+
+
+# Types of the fields that the runtime, summary and report read; checked wherever the
+# field appears, so a hand-edited or corrupt log fails on read with file:line instead of
+# deep inside a statistic. Fields not listed here are free (the schema is open).
+_FIELD_TYPES: Mapping[str, tuple[Callable[[Any], bool], str]] = {
+    "generation": (_is_int, "an integer"),
+    "step": (_is_int, "an integer"),
+    "game": (_is_int, "an integer"),
+    "round": (_is_int, "an integer"),
+    "agent": (_optional(_is_str), "a string"),
+    "donor": (_is_str, "a string"),
+    "recipient": (_is_str, "a string"),
+    "kind": (_is_str, "a string"),
+    "status": (_is_str, "a string"),
+    "parse_status": (_is_str, "a string"),
+    "fraction": (_is_number, "a number"),
+    "amount": (_is_number, "a number"),
+    "shown_fraction": (_optional(_is_number), "a number or null"),
+    "seats": (_list_of_str, "a list of member ids"),
+    "survivors": (_list_of_str, "a list of member ids"),
+    "removed": (_list_of_str, "a list of member ids"),
+    "scores": (_map_of_numbers, "an object of numbers"),
+    "final_resources": (_map_of_numbers, "an object of numbers"),
+    "mean_final_resources": (_optional(_is_number), "a number"),
+    "mean_donation_fraction": (_map_of_numbers, "an object of numbers"),
+    "donor_decisions": (_is_int, "an integer"),
+    "punishments": (_is_int, "an integer"),
+    "generations_completed": (_is_int, "an integer"),
+    "attempts": (_is_int, "an integer"),
+    "prompt_tokens": (_optional(_is_int), "an integer or null"),
+    "completion_tokens": (_optional(_is_int), "an integer or null"),
+    "cost_usd": (_optional(_is_number), "a number or null"),
+    "cached": (lambda v: type(v) is bool, "true or false"),
+}
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a valid record value")
+
+
+# One decoder for every line (json.loads with options would build one per call).
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
+def parse_record(line: str | bytes, where: str) -> Record:
+    """One validated record from one line of ``events.jsonl``.
+
+    Checks that the line is a JSON object, nested at most :data:`MAX_NESTING` deep, of the
+    current schema version, that a known type has its required fields, and that the fields
+    the runtime and analysis read have the right types. ``where`` (``file:line``) starts
+    every error message.
+
+    Raises:
+        MalformedRecord: naming ``where`` and what is wrong.
+    """
+    try:
+        rec = _DECODER.decode(line.decode("utf-8") if isinstance(line, bytes) else line)
+    except RecursionError:
+        raise MalformedRecord(f"{where}: nested too deeply to be a record") from None
+    except ValueError:  # also UnicodeDecodeError
+        raise MalformedRecord(f"{where}: not a JSON record") from None
+    if not isinstance(rec, dict):
+        raise MalformedRecord(f"{where}: a record must be a JSON object, not {type(rec).__name__}")
+    if rec.get("v") != SCHEMA_VERSION:
+        raise MalformedRecord(
+            f"{where}: schema version {rec.get('v')!r}, expected {SCHEMA_VERSION}"
+        )
+    _check_fields(rec, where)
+    if _nesting(rec) > MAX_NESTING:
+        raise MalformedRecord(f"{where}: nested more than {MAX_NESTING} levels deep")
+    return rec
+
+
+def _check_fields(rec: Record, where: str) -> None:
+    record_type = rec.get("type")
+    if not isinstance(record_type, str):
+        raise MalformedRecord(f"{where}: the record has no type (a string)")
+    missing = [f for f in RECORD_FIELDS.get(record_type, ()) if f not in rec]
+    if missing:
+        raise MalformedRecord(f"{where}: {record_type!r} record is missing {', '.join(missing)}")
+    for key, value in rec.items():
+        check = _FIELD_TYPES.get(key)
+        if check is not None and not check[0](value):
+            raise MalformedRecord(
+                f"{where}: {record_type!r} record field {key!r} must be {check[1]}, "
+                f"got {_preview(value)}"
+            )
+
+
+def _nesting(obj: Any) -> int:
+    """Depth of nested lists/objects (a scalar is 0), level by level, without recursion."""
+    deepest, level = 0, [obj] if type(obj) in _CONTAINERS else []
+    while level and deepest <= MAX_NESTING:
+        deepest += 1
+        below: list[Any] = []
+        for item in level:
+            values = item.values() if type(item) is dict else item
+            if not _CONTAINERS.isdisjoint(map(type, values)):
+                below.extend(v for v in values if type(v) in _CONTAINERS)
+        level = below
+    return deepest
+
+
+def _preview(value: Any, limit: int = 60) -> str:
+    # repr escapes control characters, so a hostile value cannot drive the terminal.
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def iter_records(path: str | Path) -> Iterator[Record]:
-    """Yield the records of an ``events.jsonl`` file, checking the schema version."""
-    with open(path, encoding="utf-8") as fh:
+    """Yield the validated records of an ``events.jsonl`` file (see :func:`parse_record`).
+
+    A last line without its newline is a run killed or still writing: it is skipped.
+
+    Raises:
+        MalformedRecord: (a ``ValueError``) naming ``file:line`` for the first bad record.
+    """
+    with open(path, "rb") as fh:
         for lineno, line in enumerate(fh, 1):
             if not line.strip():
                 continue
-            if not line.endswith("\n"):
+            if not line.endswith(b"\n"):
                 return  # a run killed or still writing: its last line is not complete yet
-            try:
-                rec = json.loads(line)
-            except ValueError:
-                raise ValueError(f"{path}:{lineno}: not a JSON record") from None
-            if rec.get("v") != SCHEMA_VERSION:
-                raise ValueError(
-                    f"{path}:{lineno}: schema version {rec.get('v')!r}, expected {SCHEMA_VERSION}"
-                )
-            yield rec
+            yield parse_record(line, f"{path}:{lineno}")
 
 
 def load_records(path: str | Path, *types: str) -> list[Record]:

@@ -31,6 +31,20 @@ Action: ``Box(0, 1, (1,))``, the fraction of own resources to give up; with
 ``punishment="costly"`` it is ``Box(-1, 1, (1,))`` and a negative value punishes
 with that fraction. Reward: the change in own resources this round.
 
+What ``step`` accepts: a dict from live agents to actions. An action is an array of
+shape ``(1,)`` (or 0-d) of real numbers, a numpy real scalar (``np.float32(0.5)``,
+``np.int64(1)``) or a Python ``int``/``float``. Finite values outside the action
+space are clipped to it (to [0, 1], or [-1, 1] with costly punishment), as the rules
+do. Strings, bools, complex numbers, ``None``, dicts, empty or wrongly shaped arrays,
+non-finite values and actions for agents that are not live raise ``ValueError``
+naming the agent, the action and the action space. Only the round's donors act: a
+recipient may leave its action out; if given, it is checked the same way and ignored
+(PettingZoo's parallel API hands every live agent an action).
+
+Version History:
+    * v0: initial release (Vallinder & Hughes 2024, arXiv:2412.10270); clear errors for
+      malformed actions (no change of dynamics).
+
 Example:
     >>> import agentsim, numpy as np
     >>> env = agentsim.make_env("donor_game_v0", agents=4, rounds=4)
@@ -43,6 +57,8 @@ Example:
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
@@ -75,6 +91,7 @@ class DonorGameEnv(ParallelEnv[str, dict[str, Any], np.ndarray]):  # type: ignor
         n = self.config.agents
         self.possible_agents = [f"agent_{i}" for i in range(n)]
         self.agents: list[str] = []
+        self._live: frozenset[str] = frozenset()
         obs_space = self._observation_space()
         low = -1.0 if self.config.punishment == "costly" else 0.0
         act_space = spaces.Box(low, 1.0, shape=(1,), dtype=np.float32)
@@ -129,6 +146,7 @@ class DonorGameEnv(ParallelEnv[str, dict[str, Any], np.ndarray]):  # type: ignor
             self.np_random, _ = seeding.np_random(seed)
         self.generation = int((options or {}).get("generation", 1))
         self.agents = list(self.possible_agents)
+        self._live = frozenset(self.agents)
         # position -> seat: which seats form group A (first half) and group B.
         self._seat_of = self.np_random.permutation(self.config.agents).astype(np.int64)
         self._step = 0
@@ -177,16 +195,7 @@ class DonorGameEnv(ParallelEnv[str, dict[str, Any], np.ndarray]):  # type: ignor
     ]:
         if not self.agents:
             raise RuntimeError("donor_game_v0: the episode is over; call reset() first")
-        signed = np.empty(len(self._donors))
-        for i, seat in enumerate(self._donors):
-            name = self.possible_agents[seat]
-            if name not in actions:
-                raise ValueError(f"donor_game_v0: no action for donor {name!r} this round")
-            signed[i] = float(np.asarray(actions[name]).reshape(-1)[0])
-        if not np.isfinite(signed).all():
-            raise ValueError(
-                f"donor_game_v0: actions must be finite numbers, got {signed.tolist()}"
-            )
+        signed = self._donor_actions(actions)
         before = self.state.resources.copy()
         self._last_at = (self.game, self.round)
         self._last = donor.resolve_round(
@@ -214,11 +223,76 @@ class DonorGameEnv(ParallelEnv[str, dict[str, Any], np.ndarray]):  # type: ignor
             self._step -= 1  # keep the last round's indices for observations and records
             obs, infos = self._observe(), self._infos()
             self.agents = []
+            self._live = frozenset()
             flags = dict.fromkeys(self.possible_agents, True)
             return obs, rewards, flags, dict.fromkeys(self.possible_agents, False), infos
         self._prepare_round()
         flags = dict.fromkeys(self.possible_agents, False)
         return self._observe(), rewards, flags, dict(flags), self._infos()
+
+    def _donor_actions(self, actions: Any) -> np.ndarray:
+        """The donors' signed fractions, after checking every given action (see module doc)."""
+        if not isinstance(actions, Mapping):
+            raise ValueError(
+                "donor_game_v0: step() takes a dict {agent: action}, "
+                f"got {_short_repr(actions)} ({type(actions).__name__})"
+            )
+        values = {}
+        for name, action in actions.items():
+            if name not in self._live:
+                raise ValueError(
+                    f"donor_game_v0: action {_short_repr(action)} for agent {name!r}, which is "
+                    f"not a live agent; live agents: {', '.join(self.agents)}"
+                )
+            values[name] = self._action_value(name, action)
+        signed = np.empty(len(self._donors))
+        for i, seat in enumerate(self._donors.tolist()):
+            name = self.possible_agents[seat]
+            if name not in values:
+                raise ValueError(
+                    f"donor_game_v0: no action for donor {name!r} this round; it needs an "
+                    f"action in {self._act_spaces[name]}"
+                )
+            signed[i] = values[name]
+        return signed
+
+    def _action_value(self, name: str, action: Any) -> float:
+        """One action as a float, or a ValueError naming the agent, action and space."""
+        if type(action) is np.ndarray and action.shape == (1,) and action.dtype.kind == "f":
+            value = float(action[0])  # the common case, checked first for speed
+        else:
+            value = self._unusual_action_value(name, action)
+        if not math.isfinite(value):
+            raise self._action_error(name, action, "it must be a finite number")
+        return value
+
+    def _unusual_action_value(self, name: str, action: Any) -> float:
+        if isinstance(action, bool | np.bool_):
+            raise self._action_error(name, action, "a bool is not a fraction")
+        if isinstance(action, int | float | np.integer | np.floating):
+            return float(action)
+        if not isinstance(action, np.ndarray | list | tuple):
+            why = f"a {type(action).__name__} is not a number"
+            raise self._action_error(name, action, why)
+        try:
+            array = np.asarray(action)
+        except (ValueError, TypeError):
+            raise self._action_error(name, action, "it is not an array of numbers") from None
+        if array.dtype.kind not in "iuf":
+            why = f"its dtype {array.dtype} is not a real number type"
+            raise self._action_error(name, action, why)
+        if array.shape not in ((1,), ()):
+            why = f"its shape {array.shape} is not (1,)"
+            raise self._action_error(name, action, why)
+        return float(array.reshape(-1)[0])
+
+    def _action_error(self, name: str, action: Any, why: str) -> ValueError:
+        space = self._act_spaces[name]
+        return ValueError(
+            f"donor_game_v0: invalid action {_short_repr(action)} for agent {name!r}: {why}; "
+            f"the action space is {space}: an array of shape (1,) holding a fraction in "
+            f"[{space.low[0]:g}, {space.high[0]:g}] (finite values outside are clipped)"
+        )
 
     # -- observations ----------------------------------------------------------------------
 
@@ -229,7 +303,7 @@ class DonorGameEnv(ParallelEnv[str, dict[str, Any], np.ndarray]):  # type: ignor
         gen, game, rnd = np.array(self.generation, np.int64), self.game, self.round
         own, theirs = s.resources.copy(), s.resources[p]
         trace_len = s.chain_len[p].tolist()
-        chain = s.chain[p]
+        chain = s.traces(p)
         ints = chain[..., :3].astype(np.int64)
         rounds, donors, recipients = ints[..., 0], ints[..., 1], ints[..., 2]
         fractions = np.ascontiguousarray(chain[..., 3])
@@ -333,6 +407,11 @@ class DonorGameEnv(ParallelEnv[str, dict[str, Any], np.ndarray]):  # type: ignor
 
     def close(self) -> None:
         pass
+
+
+def _short_repr(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def parallel_env(**config: Any) -> DonorGameEnv:

@@ -2,7 +2,8 @@
 
 One seat learns; every other seat is played by the given agents. In rounds where
 the learner does not act (``infos[learner]["acting"] is False``, e.g. a donor-game
-recipient), its action is ignored by the env, as in the multi-agent view.
+recipient), its action is still checked by the env, then ignored, as in the
+multi-agent view; the other seats that do not act are not asked and send no action.
 
 Example:
     >>> import agentsim
@@ -60,9 +61,8 @@ class SingleAgentView(gym.Env[Any, Any]):
         env = self.parallel_env
         actions = {self.learner: action}
         for a, agent in self.others.items():
-            if a in env.agents:
-                acting = self._infos.get(a, {}).get("acting", True)
-                actions[a] = decide_sync(agent, self._obs[a]).action if acting else action * 0
+            if a in env.agents and self._infos.get(a, {}).get("acting", True):
+                actions[a] = decide_sync(agent, self._obs[a]).action
         self._obs, rewards, terms, truncs, self._infos = env.step(actions)
         me = self.learner
         return (

@@ -99,16 +99,36 @@ def parse_population(spec: str, generation: int = 1) -> list[Member]:
         >>> parse_population("image_scoring[punish=0.5]:1")[0].params["punish"]
         0.5
     """
-    members: list[tuple[str, dict[str, Any]]] = []
-    for part in spec.split(","):
-        kind, params, n = _parse_population_part(spec, part.strip())
-        members += [(kind, params)] * n
+    parts = population_parts(spec)
+    members = [(kind, params) for kind, params, n in parts for _ in range(n)]
     ids = new_member_ids(generation, len(members))
     return [
         Member(i, kind, dict(params), generation)
         for i, (kind, params) in zip(ids, members, strict=True)
     ]
 
+
+def population_parts(spec: str) -> list[tuple[str, dict[str, Any], int]]:
+    """The validated ``(kind, params, count)`` parts of a population spec, members unbuilt.
+
+    Cheap for any population size: it checks every kind, parameter and count (the total at
+    most :data:`MAX_POPULATION`) without creating a member per count.
+
+    Example:
+        >>> [(kind, n) for kind, _, n in population_parts("defector:1,image_scoring:2")]
+        [('defector', 1), ('image_scoring', 2)]
+    """
+    parts = [_parse_population_part(spec, part.strip()) for part in spec.split(",")]
+    if sum(n for _, _, n in parts) > MAX_POPULATION:
+        from agentsim.core.errors import ConfigError
+
+        raise ConfigError("population", spec, f"counts summing to at most {MAX_POPULATION:,}")
+    return parts
+
+
+#: The largest population a spec may describe (the largest any env accepts: donor_game_v0
+#: takes up to 1,000,000 agents); a bigger count is refused before memory is spent on it.
+MAX_POPULATION = 1_000_000
 
 _POPULATION_FORMAT = "kind:count or kind[key=value;...]:count, comma-separated"
 
@@ -138,8 +158,10 @@ def _parse_population_part(spec: str, part: str) -> tuple[str, dict[str, Any], i
         n = int(count)
     except ValueError:
         raise ConfigError("population", spec, _POPULATION_FORMAT + " (integer counts)") from None
-    if n < 0:
-        raise ConfigError("population", spec, _POPULATION_FORMAT + " (counts >= 0)")
+    if not 0 <= n <= MAX_POPULATION:
+        raise ConfigError(
+            "population", spec, f"{_POPULATION_FORMAT} (counts in [0, {MAX_POPULATION:,}])"
+        )
     params = {**_default_params(kind), **overrides}
     agent_params(make_agent(kind, **params))  # validates names and ranges
     return kind, params, n

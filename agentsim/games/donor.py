@@ -1,4 +1,4 @@
-"""The iterated donor game (Vallinder & Hughes 2024), as pure numpy rules.
+"""The iterated donor game (Vallinder & Hughes 2024, arXiv:2412.10270), as pure numpy rules.
 
 A population of ``n`` agents is split into two halves A and B. In every round
 each agent of one half donates to a partner in the other half: the donor gives
@@ -8,12 +8,14 @@ times that amount. With costly punishment enabled a donor may instead spend
 
 Donors see the recipient's *trace*: the recipient's own latest action, and the
 chain of actions of that action's recipient before it, up to ``trace_depth``
-entries, newest first (the released notebook's ``traces`` mechanism, §1.1 of
-reference/seed-protocols.md).
+entries, newest first (the ``traces`` mechanism of the paper's released notebook;
+the indirect-reciprocity setting of Nowak & Sigmund 1998, Nature 393:573).
 
 Everything here works on the whole population at once: one call to
 :func:`resolve_round` applies all transfers of a round with array operations.
-The module knows nothing of PettingZoo, Gymnasium or LLMs.
+The games of a generation are independent, so :func:`new_state` and
+:func:`plan_round` can also lay several games side by side and play their rounds
+together (:func:`play_games`). The module knows nothing of PettingZoo, Gymnasium or LLMs.
 
 Example:
     >>> cfg = DonorGameConfig()
@@ -26,6 +28,9 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,11 +45,19 @@ IntArray = npt.NDArray[np.int64]
 PAIRINGS = ("paper", "released_code")
 SELECTION_SCORES = ("paper", "released_code")
 PUNISHMENTS = ("off", "costly")
+#: Bound on a game's total resources, far enough below float64's 1.8e308 that sums over
+#: games and generations, doubled scores and rewards (differences) stay finite too.
+MAX_TOTAL_RESOURCES = 1e300
 
 
 @dataclass(frozen=True)
 class DonorGameConfig:
-    """Rules of one donor-game generation; defaults follow the paper.
+    """Rules of one donor-game generation; defaults follow Vallinder & Hughes 2024.
+
+    Numeric values may be Python or numpy scalars (``np.int64(12)``); they are
+    stored as Python numbers. Values whose results could not stay finite are
+    refused: ``agents * endowment * max(multiplier, 1) ** rounds`` (times
+    ``max(punishment_loss, 1)`` with costly punishment) must be at most 1e300.
 
     Attributes:
         agents: population size (even, >= 2).
@@ -76,6 +89,10 @@ class DonorGameConfig:
     selection_score: str = "paper"
 
     def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, np.generic):  # np.bool_ becomes bool and is refused below
+                object.__setattr__(self, f.name, value.item())
         check_number("agents", self.agents, low=2, high=1_000_000, integer=True)
         if self.agents % 2:
             raise ConfigError("agents", self.agents, "an even integer >= 2")
@@ -88,30 +105,114 @@ class DonorGameConfig:
         check_number("punishment_loss", self.punishment_loss, low=0)
         check_choice("pairing", self.pairing, PAIRINGS)
         check_choice("selection_score", self.selection_score, SELECTION_SCORES)
+        _check_results_stay_finite(self)
+
+
+def _log10_total(
+    agents: int, endowment: float, multiplier: float, rounds: int, loss: float
+) -> float:
+    """log10 of the bound on a game's total resources (and on any punishment's loss term)."""
+    if endowment == 0:
+        return -math.inf
+    growth = rounds * math.log10(max(multiplier, 1.0))
+    return math.log10(agents) + math.log10(endowment) + growth + math.log10(max(loss, 1.0))
+
+
+def _check_results_stay_finite(cfg: DonorGameConfig) -> None:
+    """Refuse values that could overflow float64 in some game.
+
+    Every round multiplies a game's total resources by at most max(multiplier, 1), and a
+    punishment's loss term is at most punishment_loss times the total. The error blames
+    the multiplier if a multiplier of 1 would do, else the punishment loss if a loss of 1
+    would do, else the endowment, with the largest value the other settings allow.
+    """
+    loss = cfg.punishment_loss if cfg.punishment == "costly" else 1.0
+    limit = math.log10(MAX_TOTAL_RESOURCES)
+
+    def log_total(endowment: float, multiplier: float, loss: float) -> float:
+        return _log10_total(cfg.agents, endowment, multiplier, cfg.rounds, loss)
+
+    if log_total(cfg.endowment, cfg.multiplier, loss) <= limit:
+        return
+    if cfg.multiplier > 1 and log_total(cfg.endowment, 1.0, loss) <= limit:
+        key, exponent = "multiplier", (limit - log_total(cfg.endowment, 1.0, loss)) / cfg.rounds
+    elif loss > 1 and log_total(cfg.endowment, cfg.multiplier, 1.0) <= limit:
+        key, exponent = "punishment_loss", limit - log_total(cfg.endowment, cfg.multiplier, 1.0)
+    else:
+        key, exponent = "endowment", limit - log_total(1.0, cfg.multiplier, loss)
+    rule = (
+        "results must stay finite: agents * endowment * max(multiplier, 1) ** rounds"
+        + (" * max(punishment_loss, 1)" if cfg.punishment == "costly" else "")
+        + f" <= {MAX_TOTAL_RESOURCES:g}"
+    )
+    others = ("agents", "endowment", "multiplier", "rounds", "punishment", "punishment_loss")
+    context = ", ".join(f"{k}={getattr(cfg, k)!r}" for k in others if k != key)
+    allowed = f"a number in [0, {_round_down(10.0**exponent)}] with {context} ({rule})"
+    raise ConfigError(key, getattr(cfg, key), allowed)
+
+
+def _round_down(x: float) -> str:
+    """``x`` to 4 significant digits, rounded down so the printed bound is itself allowed."""
+    if x < 1e-300:  # only 0 would do
+        return "0"
+    exponent = math.floor(math.log10(x)) - 3
+    return f"{math.floor(x / 10.0**exponent) * 10.0**exponent:.4g}"
 
 
 @dataclass
 class DonorState:
-    """Mutable state of one game for the whole population.
+    """Mutable state of one game (or of several games side by side) for the whole population.
 
-    ``chain[i, k]`` is entry k (newest first) of agent i's trace as
-    ``(round, donor, recipient, signed fraction)``; unused entries are
-    ``(-1, -1, -1, 0)``. One array keeps the per-round update to one gather and
-    one scatter. Negative fractions are punishments.
+    Row ``g * agents + i`` is agent ``i`` of game ``g`` (one game: row = agent). Every
+    action is logged once (row 0 of the log is the empty entry ``(-1, -1, -1, 0)``);
+    each agent points at its latest action and each action at what its recipient had
+    last done, so a trace is ``trace_depth`` pointer hops and a round writes one block
+    of the log instead of copying every donor's whole chain. Negative fractions are
+    punishments.
     """
 
+    depth: int
     resources: FloatArray
-    chain_len: IntArray
-    chain: FloatArray
-    last_fraction: FloatArray
+    chain_len: IntArray  # valid trace entries per row (0 .. depth)
+    last_fraction: FloatArray  # latest signed fraction per row; NaN before its first action
+    latest: IntArray  # log row of each row's latest action; 0 = none yet
+    log_prev: IntArray  # per logged action: the recipient's latest action at the time
+    log_label: FloatArray  # per logged action: (round, donor, recipient)
+    log_fraction: FloatArray  # per logged action: the signed fraction
+    log_size: int = 1
 
     def copy(self) -> DonorState:
-        return DonorState(
-            self.resources.copy(),
-            self.chain_len.copy(),
-            self.chain.copy(),
-            self.last_fraction.copy(),
-        )
+        arrays = {
+            f.name: getattr(self, f.name).copy()
+            for f in dataclasses.fields(self)
+            if isinstance(getattr(self, f.name), np.ndarray)
+        }
+        return DonorState(depth=self.depth, log_size=self.log_size, **arrays)
+
+    def trace_rows(self, rows: IntArray) -> IntArray:
+        """``(depth, len(rows))`` log rows of each row's trace, newest first (0 = empty).
+
+        Depth-major, so that each pointer hop and each gather through it is contiguous.
+        """
+        hops = np.empty((self.depth, len(rows)), dtype=np.int64)
+        if self.depth:
+            np.take(self.latest, rows, out=hops[0])
+        for k in range(1, self.depth):
+            np.take(self.log_prev, hops[k - 1], out=hops[k])
+        return hops
+
+    def traces(self, rows: IntArray) -> FloatArray:
+        """``(len(rows), depth, 4)`` trace entries: round, donor, recipient, signed fraction."""
+        logged = self.trace_rows(rows).T
+        out = np.empty((*logged.shape, 4))
+        out[..., :3] = self.log_label[logged]
+        out[..., 3] = self.log_fraction[logged]
+        return out
+
+    @property
+    def chain(self) -> FloatArray:
+        """Every row's trace entries, ``(rows, depth, 4)`` (a fresh array)."""
+        return self.traces(np.arange(len(self.resources)))
 
     @property
     def chain_round(self) -> FloatArray:
@@ -130,19 +231,24 @@ class DonorState:
         return self.chain[..., 3]
 
 
-_EMPTY_ENTRY = (-1.0, -1.0, -1.0, 0.0)
-
-
-def new_state(cfg: DonorGameConfig) -> DonorState:
-    """State at the start of a game: every agent holds the endowment, no traces."""
-    n, d = cfg.agents, cfg.trace_depth
-    chain = np.empty((n, d, 4))
-    chain[...] = _EMPTY_ENTRY
+def new_state(cfg: DonorGameConfig, games: int = 1) -> DonorState:
+    """State at the start of ``games`` side-by-side games: endowments, no traces."""
+    rows, d = games * cfg.agents, cfg.trace_depth
+    # Enough log for every round of a default game; longer games compact the log.
+    capacity = 1 + (rows // 2) * min(cfg.rounds, 4 * d + 4) if d else 1
+    label = np.empty((capacity, 3))
+    label[0] = -1.0
+    fraction = np.empty(capacity)
+    fraction[0] = 0.0
     return DonorState(
-        resources=np.full(n, float(cfg.endowment)),
-        chain_len=np.zeros(n, dtype=np.int64),
-        chain=chain,
-        last_fraction=np.full(n, np.nan),
+        depth=d,
+        resources=np.full(rows, float(cfg.endowment)),
+        chain_len=np.zeros(rows, dtype=np.int64),
+        last_fraction=np.full(rows, np.nan),
+        latest=np.zeros(rows, dtype=np.int64),
+        log_prev=np.zeros(capacity, dtype=np.int64),
+        log_label=label,
+        log_fraction=fraction,
     )
 
 
@@ -181,6 +287,44 @@ def round_pairs(cfg: DonorGameConfig, game: int, round_index: int) -> tuple[IntA
 
 
 @dataclass(frozen=True)
+class RoundPlan:
+    """One round's pairs as state rows, and the labels their actions carry in traces."""
+
+    round_index: int
+    donors: IntArray
+    recipients: IntArray
+    labels: FloatArray  # (pairs, 3): round, donor, recipient as traces show them
+
+    def take(self, order: IntArray) -> RoundPlan:
+        """The same round with its pairs in ``order`` (e.g. donors grouped by strategy)."""
+        return RoundPlan(
+            self.round_index, self.donors[order], self.recipients[order], self.labels[order]
+        )
+
+
+def _labels(round_index: int, donors: IntArray, recipients: IntArray) -> FloatArray:
+    labels = np.empty((len(donors), 3))
+    labels[:, 0] = round_index
+    labels[:, 1] = donors
+    labels[:, 2] = recipients
+    return labels
+
+
+def plan_round(cfg: DonorGameConfig, round_index: int, games: int = 1) -> RoundPlan:
+    """Round ``round_index`` of games ``0 .. games-1`` side by side (see :func:`new_state`)."""
+    pairs = [round_pairs(cfg, g, round_index) for g in range(games)]
+    offsets = [g * cfg.agents for g in range(games)]
+    donors = np.concatenate([d for d, _ in pairs])
+    recipients = np.concatenate([r for _, r in pairs])
+    return RoundPlan(
+        round_index,
+        np.concatenate([d + o for (d, _), o in zip(pairs, offsets, strict=True)]),
+        np.concatenate([r + o for (_, r), o in zip(pairs, offsets, strict=True)]),
+        _labels(round_index, donors, recipients),
+    )
+
+
+@dataclass(frozen=True)
 class RoundResult:
     """What happened in one round, aligned with the donors array."""
 
@@ -210,6 +354,15 @@ def resolve_round(
     negative values count as 0). Values are clipped to [-1, 1]. Pairs must be
     disjoint, which every schedule guarantees.
     """
+    plan = RoundPlan(round_index, donors, recipients, _labels(round_index, donors, recipients))
+    return apply_round(cfg, state, plan, actions)
+
+
+def apply_round(
+    cfg: DonorGameConfig, state: DonorState, plan: RoundPlan, actions: FloatArray
+) -> RoundResult:
+    """:func:`resolve_round` for a precomputed plan (the same rules, fewer array calls)."""
+    donors, recipients = plan.donors, plan.recipients
     low = -1.0 if cfg.punishment == "costly" else 0.0
     signed = np.clip(np.asarray(actions, dtype=np.float64), low, 1.0)
     punish = signed < 0
@@ -218,43 +371,92 @@ def resolve_round(
     recipient_before = state.resources[recipients]
     amount = fraction * donor_before
     state.resources[donors] = donor_before - amount
-    if punish.any():
+    if low < 0 and punish.any():
         gain = np.where(punish, 0.0, cfg.multiplier * amount)
         loss = np.where(punish, np.minimum(recipient_before, cfg.punishment_loss * amount), 0.0)
         state.resources[recipients] = recipient_before + gain - loss
     else:
         state.resources[recipients] = recipient_before + cfg.multiplier * amount
-    if cfg.trace_depth:
-        shown = np.where(state.chain_len[recipients] > 0, state.chain[recipients, 0, 3], np.nan)
-    else:
-        shown = np.full(len(donors), np.nan)
-    _extend_chains(cfg, state, donors, recipients, signed, round_index)
+    # A recipient's latest action is entry 0 of its trace: nothing to show without a trace.
+    shown = state.last_fraction[recipients] if state.depth else np.full(len(donors), np.nan)
     state.last_fraction[donors] = signed
+    if state.depth:
+        _log_actions(state, plan, signed)
     return RoundResult(
         donors, recipients, punish, fraction, amount, donor_before, recipient_before, shown
     )
 
 
-def _extend_chains(
-    cfg: DonorGameConfig,
-    state: DonorState,
-    donors: IntArray,
-    recipients: IntArray,
-    signed: FloatArray,
-    round_index: int,
-) -> None:
-    """Each donor's chain becomes its new action followed by the recipient's chain."""
-    d = cfg.trace_depth
-    if d == 0:
-        return
-    new = np.empty((len(donors), d, 4))
-    new[:, 0, 0] = round_index
-    new[:, 0, 1] = donors
-    new[:, 0, 2] = recipients
-    new[:, 0, 3] = signed
-    new[:, 1:] = state.chain[recipients, : d - 1]
-    state.chain[donors] = new
-    state.chain_len[donors] = np.minimum(state.chain_len[recipients] + 1, d)
+def _log_actions(state: DonorState, plan: RoundPlan, signed: FloatArray) -> None:
+    """Each donor's trace becomes its new action followed by the recipient's trace."""
+    m = len(plan.donors)
+    if state.log_size + m > len(state.log_prev):
+        _compact_log(state, m)
+    start = state.log_size
+    block = slice(start, start + m)
+    state.log_fraction[block] = signed
+    state.log_label[block] = plan.labels
+    np.take(state.latest, plan.recipients, out=state.log_prev[block])
+    state.chain_len[plan.donors] = np.minimum(state.chain_len[plan.recipients] + 1, state.depth)
+    state.latest[plan.donors] = np.arange(start, start + m)
+    state.log_size = start + m
+
+
+def _compact_log(state: DonorState, room: int) -> None:
+    """Keep only logged actions some trace still shows, with ``room`` free rows after them.
+
+    An action at trace position k moves to k+1 or further in later traces, so what no
+    current trace shows can never be shown again; a pointer leaving the kept set is the
+    end of every trace through it and becomes the empty entry.
+    """
+    kept = np.union1d([0], state.trace_rows(np.arange(len(state.resources))))
+    size = len(kept)
+    capacity = max(len(state.log_prev), 2 * (size + room))
+    prev = state.log_prev[kept]
+    where = np.minimum(np.searchsorted(kept, prev), size - 1)
+    state.log_prev = np.zeros(capacity, dtype=np.int64)
+    state.log_prev[:size] = np.where(kept[where] == prev, where, 0)
+    state.log_label = _resized(state.log_label[kept], capacity)
+    state.log_fraction = _resized(state.log_fraction[kept], capacity)
+    state.latest = np.searchsorted(kept, state.latest).astype(np.int64)
+    state.log_size = size
+
+
+def _resized(kept: FloatArray, capacity: int) -> FloatArray:
+    out = np.empty((capacity, *kept.shape[1:]))
+    out[: len(kept)] = kept
+    return out
+
+
+def recipient_traces(state: DonorState, plan: RoundPlan) -> tuple[IntArray, FloatArray]:
+    """What a round's donors see: recipients' trace lengths and ``(pairs, depth)`` fractions.
+
+    The fractions are a transposed (column-major) view: gathering them depth-major and
+    not copying them back to row-major is several times faster at large populations.
+    """
+    fractions = state.log_fraction[state.trace_rows(plan.recipients)]
+    return state.chain_len[plan.recipients], fractions.T
+
+
+#: A batch policy: (plan, recipients' trace lengths, trace fractions) -> signed actions.
+BatchPolicy = Callable[[RoundPlan, IntArray, FloatArray], FloatArray]
+
+
+def play_games(
+    cfg: DonorGameConfig, policy: BatchPolicy, plans: list[RoundPlan] | None = None
+) -> DonorState:
+    """Play all ``cfg.games`` games of a generation side by side; returns the final state.
+
+    The games are independent (each starts from the endowment), so round r of every
+    game is one array step. ``plans`` (default :func:`plan_round` for every round) may
+    reorder pairs within a round. Final resources are ``state.resources.reshape(games, agents)``.
+    """
+    plans = plans or [plan_round(cfg, r, cfg.games) for r in range(cfg.rounds)]
+    state = new_state(cfg, cfg.games)
+    for plan in plans:
+        lengths, fractions = recipient_traces(state, plan)
+        apply_round(cfg, state, plan, policy(plan, lengths, fractions))
+    return state
 
 
 def generation_scores(cfg: DonorGameConfig, final_resources: FloatArray) -> FloatArray:
@@ -267,8 +469,8 @@ def generation_scores(cfg: DonorGameConfig, final_resources: FloatArray) -> Floa
 
 def max_mean_final_resources(cfg: DonorGameConfig) -> float:
     """Mean final resources when every donor gives everything, every round (game 0)."""
+    plans = [plan_round(cfg, r) for r in range(cfg.rounds)]
     state = new_state(cfg)
-    for r in range(cfg.rounds):
-        donors, recipients = round_pairs(cfg, 0, r)
-        resolve_round(cfg, state, donors, recipients, np.ones(len(donors)), round_index=r)
+    for plan in plans:
+        apply_round(cfg, state, plan, np.ones(len(plan.donors)))
     return float(state.resources.mean())

@@ -1,5 +1,8 @@
 """The SQLite response cache behind record/replay (``llm_cache.sqlite`` in a run directory).
 
+The same file keeps the full messages of every request (the ``prompts`` table), also
+when the cache is off, so that what a model was sent can always be shown.
+
 Keys are :func:`~agentsim.llm.types.prompt_hash` values; values are JSON (the
 :class:`~agentsim.llm.types.ChatResult` fields plus a short request summary), never
 pickle, so a cache file is data that anyone can inspect. WAL mode lets a reader (a
@@ -12,8 +15,9 @@ Example:
     >>> res = ChatResult("Answer: 1", 1, 2, None, 0.1, 1, False, "offline/donor")
     >>> with ResponseCache(os.path.join(tempfile.mkdtemp(), "c.sqlite")) as cache:
     ...     cache.put(prompt_hash(req), req, res)
-    ...     cache.get(prompt_hash(req)).text, len(cache)
-    ('Answer: 1', 1)
+    ...     cache.put_prompt(prompt_hash(req), req)
+    ...     cache.get(prompt_hash(req)).text, len(cache), cache.prompt(prompt_hash(req))
+    ('Answer: 1', 1, [{'role': 'user', 'content': 'hi'}])
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, fields
 from pathlib import Path
 from types import TracebackType
@@ -36,11 +41,21 @@ CREATE TABLE IF NOT EXISTS responses (
     created REAL NOT NULL
 )
 """
+# The full messages of every request, by prompt hash (the audit trail of a run).
+_PROMPTS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS prompts (
+    key TEXT PRIMARY KEY,
+    messages TEXT NOT NULL,
+    request TEXT NOT NULL,
+    created REAL NOT NULL
+)
+"""
 _RESULT_FIELDS = tuple(f.name for f in fields(ChatResult))
 
 
 class ResponseCache:
-    """A thread-safe SQLite map from prompt hash to a recorded :class:`ChatResult`.
+    """A thread-safe SQLite map from prompt hash to a recorded :class:`ChatResult`, and
+    from prompt hash to the messages that were sent (the ``prompts`` table).
 
     Args:
         path: the database file; created (with its parent folder) when missing.
@@ -57,6 +72,8 @@ class ResponseCache:
             # NORMAL is durable across application crashes in WAL mode, and much faster.
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute(_SCHEMA)
+            self._db.execute(_PROMPTS_SCHEMA)
+        self._stored_prompts: set[str] = set()
 
     def get(self, key: str) -> ChatResult | None:
         """The recorded result for ``key`` (as first recorded), or None."""
@@ -75,6 +92,29 @@ class ResponseCache:
                 "INSERT OR IGNORE INTO responses (key, value, created) VALUES (?, ?, ?)",
                 (key, value, time.time()),
             )
+
+    def put_prompt(self, key: str, request: ChatRequest) -> None:
+        """Store the messages of ``request`` under its prompt hash (once per hash)."""
+        if key in self._stored_prompts:  # most repeats skip the database entirely
+            return
+        messages = json.dumps(request.message_dicts(), ensure_ascii=False)
+        summary = json.dumps(_summary(request))
+        with self._lock:
+            self._db.execute(
+                "INSERT OR IGNORE INTO prompts (key, messages, request, created) "
+                "VALUES (?, ?, ?, ?)",
+                (key, messages, summary, time.time()),
+            )
+            self._stored_prompts.add(key)
+
+    def prompt(self, key: str) -> list[dict[str, str]] | None:
+        """The messages stored under ``key`` (role and content dicts), or None."""
+        with self._lock:
+            row = self._db.execute("SELECT messages FROM prompts WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        messages: list[dict[str, str]] = json.loads(row[0])
+        return messages
 
     def spent(self) -> dict[str, float]:
         """What the recorded replies cost: provider calls, tokens and dollars (unknown = 0).
@@ -128,3 +168,26 @@ def _summary(request: ChatRequest) -> dict[str, Any]:
         "response_format": request.response_format is not None,
         "n_messages": len(request.messages),
     }
+
+
+def read_prompts(path: str | Path, keys: Iterable[str]) -> dict[str, list[dict[str, str]]]:
+    """The stored messages of the given prompt hashes, read without writing to the file.
+
+    Missing keys are left out; a missing file or one without a ``prompts`` table (a run
+    made before the table existed) gives an empty dict.
+    """
+    wanted = list(dict.fromkeys(keys))
+    if not wanted or not Path(path).is_file():
+        return {}
+    db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        marks = ",".join("?" * len(wanted))
+        rows = db.execute(
+            f"SELECT key, messages FROM prompts WHERE key IN ({marks})",  # only ? placeholders
+            wanted,
+        ).fetchall()
+    except sqlite3.OperationalError:  # no prompts table
+        return {}
+    finally:
+        db.close()
+    return {key: json.loads(messages) for key, messages in rows}

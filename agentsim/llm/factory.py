@@ -5,16 +5,18 @@ The order, outermost first, and why:
 1. :class:`~agentsim.llm.wrappers.RecordingModel` (when a ``sink`` is given): sees every
    call, including cache hits, budget refusals and replay misses, so ``events.jsonl``
    tells the whole story of a run.
-2. :class:`~agentsim.llm.wrappers.CachedModel` (when a ``cache_path`` is given): a hit or
+2. :class:`~agentsim.llm.wrappers.PromptLogModel` (when a ``cache_path`` is given, whatever
+   the cache mode): stores the full messages of every request by prompt hash.
+3. :class:`~agentsim.llm.wrappers.CachedModel` (when the cache mode is not ``off``): a hit or
    a replay never reaches the layers below, so replay spends no budget and waits for no
    rate limit.
-3. :class:`~agentsim.llm.wrappers.BudgetedModel` (when a ``budget`` is given): counts one
+4. :class:`~agentsim.llm.wrappers.BudgetedModel` (when a ``budget`` is given): counts one
    call per logical request (not per retry) and refuses new ones once a limit is reached.
-4. :class:`~agentsim.llm.wrappers.RetryingModel`: retries transient failures with backoff.
-5. :class:`~agentsim.llm.wrappers.RateLimitedModel` (when a ``limiter`` is given): inside
+5. :class:`~agentsim.llm.wrappers.RetryingModel`: retries transient failures with backoff.
+6. :class:`~agentsim.llm.wrappers.RateLimitedModel` (when a ``limiter`` is given): inside
    the retries, because every attempt is a request the provider counts against its
    limits, and a call sleeping in backoff should not hold a concurrency slot.
-6. :class:`~agentsim.llm.model.LiteLLMModel`: one ``litellm.acompletion`` per attempt.
+7. :class:`~agentsim.llm.model.LiteLLMModel`: one ``litellm.acompletion`` per attempt.
 
 Example:
     >>> from agentsim.llm.types import ChatRequest, complete_sync
@@ -36,12 +38,14 @@ from agentsim.core.errors import ConfigError, UserError
 from agentsim.core.records import Record
 from agentsim.llm.cache import ResponseCache
 from agentsim.llm.model import LiteLLMModel
-from agentsim.llm.types import LanguageModel
+from agentsim.llm.pricing import Prices
+from agentsim.llm.types import LanguageModel, register_secrets, url_secrets
 from agentsim.llm.wrappers import (
     CACHE_MODES,
     Budget,
     BudgetedModel,
     CachedModel,
+    PromptLogModel,
     RateLimitedModel,
     RateLimiter,
     RecordingModel,
@@ -64,14 +68,19 @@ def build_model(
     timeout_s: float = 60.0,
     sink: Callable[[Record], None] | None = None,
     rng: UniformSource | None = None,
+    prices: Prices | None = None,
 ) -> LanguageModel:
     """Compose the wrapper stack for ``model`` (see the module docstring for the order).
 
     Args:
         model: a LiteLLM model string; ``offline/...`` registers the offline provider.
         api_base: endpoint override (LiteLLM's env vars apply when None).
-        api_key: explicit key; None lets LiteLLM read the provider's env var.
-        cache_path: SQLite response cache file; required unless ``cache_mode`` is "off".
+        api_key: explicit key; None lets LiteLLM read the provider's env var, or, with
+            an ``api_base`` and no key variable set, sends a stand-in key (a local
+            OpenAI-compatible server needs none, but the OpenAI client insists on one).
+        cache_path: SQLite file of the response cache and of the sent messages (the
+            ``prompts`` table, kept whatever the cache mode); required unless
+            ``cache_mode`` is "off".
         cache_mode: "off", "read_write" or "replay" (replay needs an existing cache file).
         budget: a run budget shared by the run's models.
         limiter: a rate limiter, shareable across models and runs.
@@ -80,6 +89,7 @@ def build_model(
         timeout_s: per-attempt timeout.
         sink: receives one ``llm_call`` record per call.
         rng: seeded source for the retry jitter.
+        prices: the user's prices per million tokens (used instead of LiteLLM's).
 
     Raises:
         ConfigError: for an unknown ``cache_mode``.
@@ -91,17 +101,34 @@ def build_model(
         from agentsim.llm.offline import ensure_offline_provider
 
         ensure_offline_provider(model)
-    stack: LanguageModel = LiteLLMModel(api_base=api_base, timeout_s=timeout_s, api_key=api_key)
+    register_secrets(url_secrets(api_base))  # a server may echo the URL in an error
+    if api_key is None and api_base is not None:
+        api_key = _keyless_endpoint_key(model)
+    stack: LanguageModel = LiteLLMModel(
+        api_base=api_base, timeout_s=timeout_s, api_key=api_key, prices=prices
+    )
     if limiter is not None:
         stack = RateLimitedModel(stack, limiter)
     stack = RetryingModel(stack, max_attempts, base_delay_s, rng=rng)
     if budget is not None:
         stack = BudgetedModel(stack, budget)
-    if cache_mode != "off":
-        stack = CachedModel(stack, _open_cache(cache_path, cache_mode), cache_mode)
+    store = _open_cache(cache_path, cache_mode) if cache_path or cache_mode != "off" else None
+    if store is not None and cache_mode != "off":
+        stack = CachedModel(stack, store, cache_mode)
+    if store is not None:
+        stack = PromptLogModel(stack, store)
     if sink is not None:
         stack = RecordingModel(stack, sink)
     return stack
+
+
+def _keyless_endpoint_key(model: str) -> str | None:
+    """A stand-in key for an explicit endpoint when the provider's key variable is unset."""
+    if model.startswith(("offline/", "local/")):
+        return None
+    from agentsim.llm.providers import KEYLESS_ENDPOINT_KEY, missing_keys
+
+    return KEYLESS_ENDPOINT_KEY if missing_keys(model) else None
 
 
 def _open_cache(cache_path: str | Path | None, cache_mode: str) -> ResponseCache:

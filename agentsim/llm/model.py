@@ -9,12 +9,14 @@ retries. Provider exceptions are mapped onto
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import json
 import time
 from collections.abc import Mapping
 from typing import Any
 
+from agentsim.llm.pricing import Prices
 from agentsim.llm.providers import import_litellm
 from agentsim.llm.types import (
     ChatRequest,
@@ -23,6 +25,7 @@ from agentsim.llm.types import (
     PermanentLLMError,
     TransientLLMError,
     redact,
+    url_secrets,
 )
 
 #: Client-side statuses that a later attempt can fix (timeout, conflict, too early, 429).
@@ -30,6 +33,19 @@ _RETRYABLE_4XX = frozenset({408, 409, 425, 429})
 #: Exception classes (by name, to avoid importing openai) that carry no status but are transient.
 _TRANSIENT_NAMES = frozenset(
     {"APIConnectionError", "APITimeoutError", "Timeout", "APIResponseValidationError"}
+)
+#: Causes that no retry can fix: a malformed endpoint URL, a client-side configuration error.
+_CONFIG_CAUSES = frozenset({"InvalidURL", "UnsupportedProtocol", "InvalidUrlClientError"})
+#: What to do about a permanent failure, by status (shown with the error and the stop reason).
+_FIXES = {
+    400: "the provider rejected the request: check --model and the llm.* settings",
+    401: "authentication failed: check the provider's API key (e.g. OPENAI_API_KEY)",
+    403: "permission denied: check that the API key may use this model",
+    404: "not found: check the model name (--model) and the endpoint (--api-base)",
+}
+_CONFIG_FIX = (
+    "a configuration error that retrying cannot fix: check --model, --api-base "
+    "(http(s)://host:port/path) and the provider's API key variable"
 )
 
 
@@ -42,14 +58,21 @@ class LiteLLMModel:
         timeout_s: per-attempt timeout.
         api_key: explicit key (e.g. for a local server); otherwise LiteLLM reads the
             provider's env var. It is never recorded, hashed or shown.
+        prices: the user's prices per million tokens; when given they price every call,
+            instead of LiteLLM's cost map (which has no price for many models).
     """
 
     def __init__(
-        self, api_base: str | None = None, timeout_s: float = 60.0, api_key: str | None = None
+        self,
+        api_base: str | None = None,
+        timeout_s: float = 60.0,
+        api_key: str | None = None,
+        prices: Prices | None = None,
     ) -> None:
         self.api_base = api_base
         self.timeout_s = timeout_s
         self._api_key = api_key
+        self.prices = prices
 
     def __repr__(self) -> str:
         return f"LiteLLMModel(api_base={self.api_base!r}, timeout_s={self.timeout_s})"
@@ -60,15 +83,25 @@ class LiteLLMModel:
         start = time.perf_counter()
         try:
             response = await litellm.acompletion(**self._kwargs(request))
+        except asyncio.CancelledError as exc:
+            # The request may have reached the provider: count it as an attempt made.
+            exc.attempts = 1  # type: ignore[attr-defined]  # read by RecordingModel
+            raise
         except Exception as exc:  # providers raise many types; map_exception sorts them
             # 'from None': the original's text may hold a key and would print as the cause.
-            raise map_exception(exc, self._secrets()) from None
+            raise map_exception(exc, self._secrets(request)) from None
         usage = getattr(response, "usage", None)
+        prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
+        completion_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
         return ChatResult(
             text=_reply_text(response),
-            prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
-            completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
-            cost_usd=_cost(litellm, response, request.model),
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            cost_usd=(
+                self.prices.cost(prompt_tokens, completion_tokens)
+                if self.prices is not None
+                else _cost(litellm, response, request.model)
+            ),
             latency_s=time.perf_counter() - start,
             attempts=1,
             cached=False,
@@ -96,8 +129,9 @@ class LiteLLMModel:
         kwargs.update((k, v) for k, v in optional.items() if v is not None)
         return kwargs
 
-    def _secrets(self) -> tuple[str, ...]:
-        return (self._api_key,) if self._api_key else ()
+    def _secrets(self, request: ChatRequest) -> tuple[str, ...]:
+        key = (self._api_key,) if self._api_key else ()
+        return key + url_secrets(self.api_base) + url_secrets(request.api_base)
 
 
 def _reply_text(response: Any) -> str:
@@ -137,11 +171,42 @@ def map_exception(exc: BaseException, secrets: tuple[str, ...] = ()) -> LLMError
     """
     status = _status_code(exc)
     message = redact(f"{type(exc).__name__}: {exc}", secrets)
+    if _is_configuration_error(exc):
+        # LiteLLM reports these (no key, bad URL or port) as status 500, i.e. as transient.
+        return PermanentLLMError(f"{message} ({_CONFIG_FIX})", status_code=status)
     if status is None and _is_transient_without_status(exc):
         return TransientLLMError(message)
     if status is not None and (status >= 500 or status in _RETRYABLE_4XX):
         return TransientLLMError(message, status_code=status, retry_after=retry_after_of(exc))
-    return PermanentLLMError(message, status_code=status)
+    fix = _FIXES.get(status or 0)
+    return PermanentLLMError(f"{message} ({fix})" if fix else message, status_code=status)
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception and the chain of exceptions behind it (bounded, cycle-safe)."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and len(chain) < 10 and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def _is_configuration_error(exc: BaseException) -> bool:
+    """A cause that retrying cannot fix: a missing key, a malformed URL, a bad port.
+
+    The OpenAI client raises a bare ``openai.OpenAIError`` for a missing key and plain
+    ``ValueError`` for an impossible port or credentials in the URL; HTTP clients raise
+    ``InvalidURL``/``UnsupportedProtocol``. Connection and HTTP errors are subclasses,
+    hence the exact-type checks.
+    """
+    for cause in _causes(exc)[1:]:
+        kind = type(cause)
+        if kind.__name__ in _CONFIG_CAUSES or kind in (ValueError, TypeError):
+            return True
+        if kind.__name__ == "OpenAIError" and kind.__module__.startswith("openai"):
+            return True
+    return False
 
 
 def _status_code(exc: BaseException) -> int | None:

@@ -8,6 +8,10 @@ by the model name, are those of
 * ``offline/donor``: tit-for-tat-ish donor (matches the recipient's last donation
   percentage; 50% with no history);
 * ``offline/donor-<p>``: always donates fraction ``p`` of its units;
+
+  both read their units from the prompt and answer in two decimals rounded half-up, as
+  a model would: ``donor-1`` answers exactly the figure it was shown, which can be a
+  little more than the unrounded holdings (the parsers accept it as everything);
 * ``offline/garbage``: unparseable text;
 * ``offline/flaky-<n>``: garbage for the first ``n`` calls per prompt, then ``donor``.
 

@@ -19,15 +19,17 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any, Protocol, TypeVar, runtime_checkable
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from agentsim.core.errors import AgentsimError
 
 #: One chat message as a hashable (role, content) pair.
 Message = tuple[str, str]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,46 @@ def complete_sync(model: LanguageModel, request: ChatRequest) -> ChatResult:
     )
 
 
+async def gather_or_cancel(awaitables: Sequence[Awaitable[T]]) -> list[T]:
+    """Like ``asyncio.gather``, but the first failure cancels the others and waits for them.
+
+    ``asyncio.gather`` leaves the other calls running when one fails; they are then cut
+    off when the event loop closes, after the run has written its records, and the
+    requests they had sent go unrecorded. Here they end (and record themselves as
+    cancelled) before the failure propagates.
+
+    Example:
+        >>> async def twice(x):
+        ...     return 2 * x
+        >>> asyncio.run(gather_or_cancel([twice(1), twice(2)]))
+        [2, 4]
+
+    Raises:
+        BaseException: the failure of the first (in argument order) awaitable that failed.
+    """
+    tasks = [asyncio.ensure_future(a) for a in awaitables]
+    if not tasks:
+        return []
+    try:
+        done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    except asyncio.CancelledError:
+        await _cancel_and_wait(tasks)
+        raise
+    errors = [
+        e for t in tasks if t in done and not t.cancelled() and (e := t.exception()) is not None
+    ]
+    if errors:
+        await _cancel_and_wait(list(pending))
+        raise errors[0]
+    return [t.result() for t in tasks]
+
+
+async def _cancel_and_wait(tasks: Sequence[asyncio.Future[Any]]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
 def prompt_hash(request: ChatRequest) -> str:
     """SHA-256 over everything that determines a reply: model, messages, params, sample.
 
@@ -211,23 +253,72 @@ _KEY_PATTERNS = re.compile(
     r"sk-[A-Za-z0-9_\-]{6,}"  # OpenAI, Anthropic (sk-ant-...), DeepSeek, ...
     r"|AIza[0-9A-Za-z_\-]{20,}"  # Google
     r"|(?:gsk|hf|xai|pk|rk)[_-][A-Za-z0-9]{16,}"  # Groq, Hugging Face, xAI, others
-    r"|(?i:bearer)\s+[A-Za-z0-9._~+/=\-]{8,}"
-    r"|(?i:api[_-]?key|token|secret)=[^&\s\"']+"
+    r"|(?i:bearer|basic)\s+[A-Za-z0-9._~+/=\-]{8,}"
+    # Credential-like query parameters (?key=, api_key=, access_token=, sig=, ...).
+    r"|(?i:[\w.-]*(?:key|token|secret|password|passwd|pwd|signature|sig|auth|credential)s?)"
+    r"=[^&\s\"'#]+"
 )
 _USERINFO = re.compile(r"(?<=://)[^/@\s:]+(?::[^/@\s]*)?@")
 REDACTED = "[REDACTED]"
+#: Shorter values are too likely to be ordinary words to be replaced everywhere.
+_MIN_SECRET = 4
+
+_registered: set[str] = set()
+_registered_lock = threading.Lock()
+
+
+def register_secrets(values: Sequence[str]) -> None:
+    """Redact ``values`` from every later :func:`redact` call in this process.
+
+    The runtime registers the credentials of a configured ``api_base`` (userinfo and
+    query values, see :func:`url_secrets`), because a server may echo the URL in an
+    error that then reaches a record, a stop reason or stderr.
+    """
+    with _registered_lock:
+        _registered.update(v for v in values if len(v) >= _MIN_SECRET)
+
+
+def url_secrets(url: str | None) -> tuple[str, ...]:
+    """The parts of an endpoint URL that may be credentials: userinfo and query values.
+
+    Both the raw and the percent-decoded form are returned, since an echo may show either.
+
+    Example:
+        >>> url_secrets("http://127.0.0.1:8000/v1?key=abc%2Fdef")
+        ('abc%2Fdef', 'abc/def')
+    """
+    if not url:
+        return ()
+    try:
+        parts = urlsplit(url)
+        raw = [parts.username or "", parts.password or ""]
+    except ValueError:
+        raw = []
+        parts = None
+    query = parts.query if parts is not None else url.partition("?")[2]
+    raw += [value for _, _, value in (item.partition("=") for item in query.split("&"))]
+    found: list[str] = []
+    for value in raw:
+        for form in (value, unquote(value)):
+            if len(form) >= _MIN_SECRET and form not in found:
+                found.append(form)
+    return tuple(found)
 
 
 def redact(text: str, extra_secrets: Sequence[str] = ()) -> str:
-    """Remove API keys from text: known key shapes, ``*_API_KEY`` env values, URL userinfo.
+    """Remove credentials from text: known key shapes, ``*_API_KEY`` env values, URL
+    userinfo, credential-like query parameters and the registered endpoint secrets.
 
     Example:
-        >>> redact("bad key sk-abcdef123456 at https://user:pw@host/v1")
-        'bad key [REDACTED] at https://[REDACTED]@host/v1'
+        >>> redact("bad key sk-abcdef123456 at https://user:pw@host/v1?key=abc")
+        'bad key [REDACTED] at https://[REDACTED]@host/v1?[REDACTED]'
     """
-    secrets = [*extra_secrets, *(v for k, v in os.environ.items() if k.endswith("_API_KEY"))]
+    with _registered_lock:
+        registered = list(_registered)
+    env = (v for k, v in os.environ.items() if k.endswith("_API_KEY"))
+    secrets = [*extra_secrets, *registered, *env]
     # Longest first, so a secret that contains another is removed whole.
-    for secret in sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True):
+    for secret in sorted({s for s in secrets if len(s) >= _MIN_SECRET}, key=len, reverse=True):
         text = text.replace(secret, REDACTED)
     text = _USERINFO.sub(REDACTED + "@", text)
     return _KEY_PATTERNS.sub(REDACTED, text)

@@ -1,7 +1,8 @@
 """Composable wrappers around a :class:`~agentsim.llm.types.LanguageModel`.
 
 Each wrapper adds one concern and is itself a ``LanguageModel``: rate limiting,
-retries with backoff, a run budget, the record/replay cache, and event recording.
+retries with backoff, a run budget, the record/replay cache, the log of sent messages
+and event recording.
 :func:`agentsim.llm.factory.build_model` stacks them in the order that makes replay
 free and every call recorded. None of them imports litellm.
 
@@ -26,7 +27,9 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import replace
 from typing import Any, Literal, Protocol, get_args
 
@@ -264,12 +267,17 @@ class RetryingModel:
         while True:
             try:
                 result = await self.inner.complete(request)
+            except asyncio.CancelledError as cancel:
+                # Attempts already made (and the one in flight, if it was sent) are reported
+                # on the cancellation, so the record of a call cut short at a stop has them.
+                cancel.attempts = made + getattr(cancel, "attempts", 0)  # type: ignore[attr-defined]
+                raise
             except TransientLLMError as err:
                 made += err.attempts
                 if made >= self.max_attempts:
                     err.attempts = made
                     raise
-                await self._sleep(self.delay(made, err.retry_after))
+                await self._sleep_counted(self.delay(made, err.retry_after), made)
                 continue
             except LLMError as err:
                 err.attempts += made
@@ -279,6 +287,13 @@ class RetryingModel:
                 attempts=made + result.attempts,
                 latency_s=time.perf_counter() - start,
             )
+
+    async def _sleep_counted(self, seconds: float, made: int) -> None:
+        try:
+            await self._sleep(seconds)
+        except asyncio.CancelledError as cancel:
+            cancel.attempts = made  # type: ignore[attr-defined]  # cancelled in backoff
+            raise
 
     def delay(self, failures: int, retry_after: float | None) -> float:
         """Seconds to wait after ``failures`` failed attempts."""
@@ -297,7 +312,8 @@ class Budget:
     A call is counted when it starts (so concurrent calls cannot overshoot ``max_calls``);
     tokens and dollars after it returns, so they may overshoot by the calls in flight.
     Calls to models without a known price add nothing to ``usd`` and are counted in
-    ``unknown_cost_calls`` instead.
+    ``unknown_cost_calls`` instead; with a dollar limit, such a call stops the run (the
+    runtime refuses unpriced models with a dollar limit before the first call).
     """
 
     def __init__(
@@ -329,6 +345,12 @@ class Budget:
             return f"max_tokens={self.max_tokens} reached ({self.tokens} tokens used)"
         if self.max_usd is not None and self.usd >= self.max_usd:
             return f"max_usd={self.max_usd:g} reached (${self.usd:.6f} spent)"
+        if self.max_usd is not None and self.unknown_cost_calls:
+            # A dollar limit that cannot be counted must not be ignored.
+            return (
+                f"max_usd={self.max_usd:g} cannot be enforced: {self.unknown_cost_calls} "
+                "calls had no known price (set llm.price_in_per_mtok and llm.price_out_per_mtok)"
+            )
         return None
 
     def start_call(self) -> None:
@@ -440,12 +462,45 @@ def _as_cached(result: ChatResult) -> ChatResult:
 # --- recording -------------------------------------------------------------------------------
 
 
+_CALL_HASHES: ContextVar[list[str] | None] = ContextVar("agentsim_call_hashes", default=None)
+
+
+@contextmanager
+def collect_prompt_hashes() -> Iterator[list[str]]:
+    """Collect the prompt hash of every call recorded (by :class:`RecordingModel`) inside.
+
+    The runner wraps each decision in this, so a decision record can name the calls
+    behind it whatever agent made them. Each asyncio task has its own context, so
+    decisions made concurrently collect their own calls.
+
+    Example:
+        >>> import asyncio
+        >>> from agentsim.llm.types import ChatRequest, ChatResult
+        >>> class Echo:
+        ...     async def complete(self, request):
+        ...         return ChatResult("ok", 1, 1, 0.0, 0.0, 1, False, request.model)
+        >>> model = RecordingModel(Echo(), lambda record: None)
+        >>> with collect_prompt_hashes() as hashes:
+        ...     _ = asyncio.run(model.complete(ChatRequest.build("m", "hi")))
+        >>> len(hashes), len(hashes[0])
+        (1, 64)
+    """
+    hashes: list[str] = []
+    token = _CALL_HASHES.set(hashes)
+    try:
+        yield hashes
+    finally:
+        _CALL_HASHES.reset(token)
+
+
 class RecordingModel:
-    """Emits one ``llm_call`` record per call (cached and failed calls included).
+    """Emits one ``llm_call`` record per call (cached, failed and cancelled calls included).
 
     Records carry the model, purpose, agent, prompt hash, raw reply, latency, tokens,
     cost, attempts, cache flag, sampling parameters and the error text (redacted). They
-    never carry API keys or the credentials of ``api_base``.
+    never carry API keys or the credentials of ``api_base``. A call cancelled at a stop
+    (a sibling call failed, the run is ending) is recorded with ``error="cancelled"`` and
+    the provider attempts it had made, so every request a provider saw is accounted for.
     """
 
     def __init__(self, inner: LanguageModel, sink: Callable[[Record], None]) -> None:
@@ -454,14 +509,38 @@ class RecordingModel:
 
     async def complete(self, request: ChatRequest) -> ChatResult:
         """Answer ``request`` through ``inner`` and record the outcome."""
+        collected = _CALL_HASHES.get()
+        if collected is not None:
+            collected.append(prompt_hash(request))
         start = time.perf_counter()
         try:
             result = await self.inner.complete(request)
+        except asyncio.CancelledError as cancel:
+            self.sink(_cancelled_record(request, cancel, time.perf_counter() - start))
+            raise
         except Exception as exc:
             self.sink(_failure_record(request, exc, time.perf_counter() - start))
             raise
         self.sink(_success_record(request, result))
         return result
+
+
+class PromptLogModel:
+    """Stores the full messages of every request in the run's SQLite file, by prompt hash.
+
+    Records name a call by its prompt hash only; this table lets ``agentsim show`` print
+    what the model was sent. Written before the call, so failed, refused and cancelled
+    calls have their messages too; each distinct prompt is stored once.
+    """
+
+    def __init__(self, inner: LanguageModel, store: ResponseCache) -> None:
+        self.inner = inner
+        self.store = store
+
+    async def complete(self, request: ChatRequest) -> ChatResult:
+        """Store the request's messages, then answer it through ``inner``."""
+        self.store.put_prompt(prompt_hash(request), request)
+        return await self.inner.complete(request)
 
 
 def _base_fields(request: ChatRequest) -> dict[str, Any]:
@@ -493,6 +572,24 @@ def _success_record(request: ChatRequest, result: ChatResult) -> Record:
         attempts=result.attempts,
         error=None,
         cached=result.cached,
+    )
+
+
+def _cancelled_record(
+    request: ChatRequest, cancel: asyncio.CancelledError, latency_s: float
+) -> Record:
+    return make_record(
+        "llm_call",
+        **_base_fields(request),
+        reply=None,
+        latency_s=latency_s,
+        prompt_tokens=0,
+        completion_tokens=0,
+        cost_usd=None,
+        attempts=int(getattr(cancel, "attempts", 0)),
+        error="cancelled",
+        status_code=None,
+        cached=False,
     )
 
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.metadata
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from agentsim.agents.llm.settings import LLMSettings
+from agentsim.agents.registry import make_agent
 from agentsim.core.config import (
     build_config,
     check_choice,
@@ -23,10 +25,11 @@ from agentsim.core.config import (
     config_dict,
     field_names,
     parse_overrides,
+    plain_scalar,
 )
 from agentsim.core.errors import ConfigError, UserError
 from agentsim.envs.registry import env_factory
-from agentsim.evolution.population import parse_population
+from agentsim.evolution.population import population_parts
 from agentsim.evolution.selection import SELECTION_METHODS
 from agentsim.llm.types import safe_api_base
 
@@ -45,6 +48,9 @@ class EvolutionSettings:
         mutation: std of scripted parameter mutation, as a fraction of each range.
         population: generation-1 members as ``kind:count,...`` (must sum to ``agents``).
         record: ``full`` (every decision and transfer) or ``summary`` (per game/generation).
+        max_events_gb: the largest event log (estimated up front, see
+            :func:`estimate_run_size`) a run may write; a bigger run is refused with the
+            record level or the override that fits.
     """
 
     generations: int = 10
@@ -53,6 +59,7 @@ class EvolutionSettings:
     mutation: float = 0.05
     population: str = DEFAULT_POPULATION
     record: str = "full"
+    max_events_gb: float = 5.0
 
     def __post_init__(self) -> None:
         check_number("generations", self.generations, low=1, high=100_000, integer=True)
@@ -60,7 +67,8 @@ class EvolutionSettings:
         check_choice("selection", self.selection, SELECTION_METHODS)
         check_number("mutation", self.mutation, low=0.0, high=1.0)
         check_choice("record", self.record, RECORD_LEVELS)
-        parse_population(self.population)  # validates kinds and counts
+        check_number("max_events_gb", self.max_events_gb, low=0.0)
+        population_parts(self.population)  # validates kinds, parameters and counts
 
 
 @dataclass(frozen=True)
@@ -178,6 +186,7 @@ def make_config(
     """
     spec = experiment_spec(experiment)
     check_number("seed", seed, low=0, integer=True)
+    seed = plain_scalar(seed)  # np.int64 seeds are fine, but config.json needs an int
     env_cls = env_config_class(spec.env_id)
     sections: dict[str, tuple[type, dict[str, Any]]] = {
         "settings": (EvolutionSettings, {**spec.settings_defaults, **(settings or {})}),
@@ -214,7 +223,8 @@ def make_config(
             settings_obj.survival_fraction,
             "a fraction that keeps at least one member",
         )
-    n_members = len(parse_population(settings_obj.population))
+    parts = population_parts(settings_obj.population)
+    n_members = sum(n for _, _, n in parts)
     agents = getattr(env_obj, "agents", n_members)
     if n_members != agents:
         raise ConfigError(
@@ -222,7 +232,130 @@ def make_config(
             settings_obj.population,
             f"kind:count,... with counts summing to agents={agents}",
         )
-    return ExperimentConfig(experiment, seed, settings_obj, config_dict(env_obj), llm_obj)
+    env_dict = config_dict(env_obj)
+    check_env_requirements(parts, env_dict, experiment)
+    config = ExperimentConfig(experiment, seed, settings_obj, env_dict, llm_obj)
+    check_run_size(config)
+    return config
+
+
+def check_env_requirements(
+    parts: Iterable[tuple[str, Mapping[str, Any], int]], env: Mapping[str, Any], experiment: str
+) -> None:
+    """Refuse member parameters that cannot act under the env's config.
+
+    An agent class lists such parameters in ``ENV_REQUIREMENTS`` (``param -> (env key,
+    value)``): e.g. ``image_scoring[punish=0.3]`` needs ``punishment=costly``; elsewhere its
+    punishments would be recorded as decisions the env never carried out.
+
+    Args:
+        parts: the population's ``(kind, params, count)`` parts (``population_parts``).
+        env: the env's config.
+        experiment: the experiment's name, for the message.
+
+    Raises:
+        ConfigError: naming the member, the parameter and the fix.
+    """
+    for kind, params, count in parts:
+        if not count:
+            continue
+        # Optional class data of the agent (agents need not inherit from anything).
+        requirements: Mapping[str, tuple[str, Any]] = getattr(
+            type(make_agent(kind, **params)), "ENV_REQUIREMENTS", {}
+        )
+        for param, (key, needed) in requirements.items():
+            if params.get(param) and env.get(key) != needed:
+                raise ConfigError(
+                    f"population member {kind}: {param}",
+                    params[param],
+                    f"0 with {key}={env.get(key)} ({param} > 0 acts only with {key}={needed}): "
+                    f"--set {key}={needed}, or drop {param} from the population of {experiment}",
+                )
+
+
+# Sizes measured on donor-game runs (events.jsonl bytes, peak RSS), rounded up; the
+# estimate is meant to be right within a factor of about 2, to catch runs that are
+# orders of magnitude bigger than their user expects.
+_DECISION_BYTES = 480  # record=full: one decision and one transfer record per donation
+_MEMBER_BYTES = 220  # per member and generation: seats, selection, reproduction, statistics
+_MEMBER_GAME_BYTES = 30  # per member and game: final resources
+_LLM_CALL_BYTES = 2_500  # per LLM call record (reply text and metadata), at both levels
+_BASE_MEMORY = 80e6
+_MEMBER_MEMORY = 5_000  # observations, agents and per-seat state of one generation
+
+
+@dataclass(frozen=True)
+class RunSize:
+    """A rough estimate of what a run writes and holds (see :func:`estimate_run_size`).
+
+    Attributes:
+        events_bytes: ``events.jsonl`` at the run's record level.
+        summary_events_bytes: the same run with ``record=summary``.
+        memory_bytes: peak memory of the process.
+    """
+
+    events_bytes: float
+    summary_events_bytes: float
+    memory_bytes: float
+
+    def describe(self) -> str:
+        """One line for messages: events and memory in GB."""
+        return (
+            f"about {self.events_bytes / 1e9:.3g} GB of events "
+            f"({self.summary_events_bytes / 1e9:.3g} GB with record=summary) and "
+            f"{self.memory_bytes / 1e9:.3g} GB of memory"
+        )
+
+
+def estimate_run_size(config: ExperimentConfig) -> RunSize:
+    """Estimate a run's event log and memory from agents x rounds x games x generations.
+
+    Example:
+        >>> size = estimate_run_size(make_config("donor-game", 0))
+        >>> 1e5 < size.events_bytes < 1e7, size.summary_events_bytes < size.events_bytes
+        (True, True)
+    """
+    env, settings = config.env, config.settings
+    agents = int(env.get("agents", 2))
+    games = int(env.get("games", 1))
+    donations = agents // 2 * int(env.get("rounds", 1)) * games  # one generation
+    llm_members = sum(n for kind, _, n in population_parts(settings.population) if kind == "llm")
+    llm_calls = donations * llm_members / max(agents, 1)
+    per_generation = (
+        agents * (_MEMBER_BYTES + games * _MEMBER_GAME_BYTES) + llm_calls * _LLM_CALL_BYTES
+    )
+    summary = settings.generations * per_generation
+    full = summary + settings.generations * donations * _DECISION_BYTES
+    events = full if settings.record == "full" else summary
+    return RunSize(events, summary, _BASE_MEMORY + agents * _MEMBER_MEMORY)
+
+
+def check_run_size(config: ExperimentConfig) -> None:
+    """Refuse, before anything is written, a run whose event log would exceed the limit.
+
+    Raises:
+        ConfigError: naming ``record`` when ``record=summary`` would fit, otherwise
+            ``max_events_gb`` (the override), with the estimate.
+    """
+    settings = config.settings
+    size = estimate_run_size(config)
+    limit = settings.max_events_gb * 1e9
+    if size.events_bytes <= limit:
+        return
+    needed = f"--set max_events_gb={math.ceil(size.events_bytes / 1e9)}"
+    if settings.record == "full" and size.summary_events_bytes <= limit:
+        raise ConfigError(
+            "record",
+            settings.record,
+            f"summary for a run this size ({size.describe()}; "
+            f"max_events_gb={settings.max_events_gb:g}): --set record=summary, or {needed} "
+            "to keep every decision",
+        )
+    raise ConfigError(
+        "max_events_gb",
+        settings.max_events_gb,
+        f"at least the run's size ({size.describe()}): fewer generations or agents, or {needed}",
+    )
 
 
 def scale_population(spec: str, n: int) -> str:

@@ -1,8 +1,10 @@
-"""Wiring LLM agents into a run: the model stack, shared limiters, call records, estimates.
+"""Wiring LLM agents into a run: checks, the model stack, shared limiters, call records,
+estimates.
 
-One :class:`~agentsim.agents.llm.donor.LLMContext` per run holds the model stack
-(record -> cache -> budget -> retry -> rate limit -> LiteLLM). The rate limiter is
-shared by every run in the process that uses the same model and limits, so
+:func:`preflight` refuses LLM settings that could never work before a run directory
+exists. One :class:`~agentsim.agents.llm.donor.LLMContext` per run holds the model stack
+(record -> prompt log -> cache -> budget -> retry -> rate limit -> LiteLLM). The rate
+limiter is shared by every run in the process that uses the same model and limits, so
 several seeds run concurrently without exceeding a provider's limits.
 """
 
@@ -11,18 +13,173 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 
 from agentsim.agents.llm.donor import LLMContext
 from agentsim.agents.llm.prompts import DonorPrompts
 from agentsim.agents.llm.settings import LLMSettings
+from agentsim.core.errors import UserError
 from agentsim.core.records import Record, iter_records
 from agentsim.core.seeding import SeedStreams
 from agentsim.llm.factory import build_model
+from agentsim.llm.pricing import Prices
 from agentsim.llm.wrappers import Budget, RateLimiter
 
 _LIMITERS: dict[tuple[Any, ...], RateLimiter] = {}
+_PRICE_KEYS = "llm.price_in_per_mtok and llm.price_out_per_mtok"
+
+
+def preflight(settings: LLMSettings, *, check_keys: bool = True) -> None:
+    """Refuse LLM settings that can never work, before a run directory is made.
+
+    Checks, each with the fix in the message: a model is named when ``api_base`` is
+    (and is not empty); ``api_base`` is an ``http(s)://host[:port]/...`` URL without
+    ``user:password@`` (refused: the OpenAI client cannot send it; use a key variable);
+    the provider is known to LiteLLM (``offline/`` behaviours and ``local/`` models
+    included); its API key variable is set unless an ``api_base`` is given (a local
+    server needs no key); and ``budget_usd`` has prices to count against: LiteLLM's, or
+    both ``price_in_per_mtok`` and ``price_out_per_mtok``.
+
+    Args:
+        settings: the run's LLM settings.
+        check_keys: False skips what only calling needs (the API key, the local model's
+            installation), for a dry run; a replay (``cache="replay"``) skips it too.
+
+    Raises:
+        UserError: naming the setting and how to fix it.
+    """
+    model = settings.model
+    if model is None:
+        if settings.api_base is not None:
+            raise UserError("--api-base (llm.api_base) needs a model: add --model PROVIDER/NAME")
+        return
+    check_model_flag(model)
+    if settings.api_base is not None:
+        _check_api_base(settings.api_base)
+    _check_provider(model, settings.api_base)
+    _check_price_keys(settings)
+    if settings.cache == "replay":  # answers come from the cache: nothing to call or pay
+        return
+    _check_budget_is_priced(settings)
+    if not check_keys:
+        return
+    if settings.api_base is None:
+        _check_key(model)
+    if model.startswith("local/"):
+        from agentsim.llm.local import ensure_local_provider
+
+        ensure_local_provider()  # a UserError naming the install command when missing
+
+
+def check_model_flag(model: str | None) -> None:
+    """Refuse an empty ``--model`` (``--set model=`` reads as no model, so the CLI checks
+    its flag's raw value here): it must not silently run scripted agents.
+
+    Raises:
+        UserError: for an empty or blank model string.
+    """
+    if model is not None and not model.strip():
+        raise UserError(
+            "--model is empty: give a LiteLLM model string (e.g. openai/gpt-4o-mini or "
+            "offline/donor), or leave --model out to run scripted agents"
+        )
+
+
+def _check_api_base(api_base: str) -> None:
+    fix = "give --api-base as http(s)://host[:port]/path, e.g. http://127.0.0.1:8000/v1"
+    try:
+        parts = urlsplit(api_base)
+        port = parts.port  # raises ValueError for a non-numeric or out-of-range port
+    except ValueError as exc:
+        raise UserError(f"invalid --api-base {_shown(api_base)!r} ({exc}); {fix}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or " " in api_base:
+        raise UserError(f"invalid --api-base {_shown(api_base)!r}; {fix}")
+    if port == 0:
+        raise UserError(f"invalid --api-base {_shown(api_base)!r}: port 0; {fix}")
+    if parts.username is not None or parts.password is not None:
+        raise UserError(
+            f"--api-base {_shown(api_base)!r} holds user:password@, which LiteLLM's OpenAI "
+            "client cannot send and which would end up in logs; remove it and give the key "
+            "in the provider's key variable (e.g. OPENAI_API_KEY)"
+        )
+
+
+def _shown(api_base: str) -> str:
+    from agentsim.llm.types import redact, url_secrets
+
+    return redact(api_base, url_secrets(api_base))
+
+
+def _check_provider(model: str, api_base: str | None) -> None:
+    prefix = model.partition("/")[0]
+    if prefix == "offline":
+        from agentsim.testing.fake_openai_server import parse_behaviour
+
+        try:
+            parse_behaviour(model.partition("/")[2])
+        except ValueError as exc:
+            raise UserError(f"unknown offline model {model!r}: {exc}") from None
+        return
+    if prefix == "local":
+        from agentsim.llm.local import MODEL
+
+        if model != MODEL:
+            raise UserError(f"unknown local model {model!r}; allowed: {MODEL}")
+        return
+    from agentsim.llm.providers import provider_of
+
+    try:
+        provider_of(model, api_base)
+    except ValueError:
+        raise UserError(
+            f"unknown provider in --model {model!r}: write PROVIDER/NAME with a LiteLLM "
+            "provider (openai/..., anthropic/..., gemini/..., ollama/...; for any "
+            "OpenAI-compatible server: openai/NAME with --api-base); see "
+            "https://docs.litellm.ai/docs/providers"
+        ) from None
+
+
+def _check_key(model: str) -> None:
+    if model.startswith(("offline/", "local/")):
+        return
+    from agentsim.llm.providers import missing_keys
+
+    missing = missing_keys(model)
+    if missing:
+        raise UserError(
+            f"--model {model!r} needs an API key: set {' or '.join(missing)} in the "
+            "environment (or give --api-base for a local server that needs no key)"
+        )
+
+
+def user_prices(settings: LLMSettings) -> Prices | None:
+    """The user's prices, when both ``price_in_per_mtok`` and ``price_out_per_mtok`` are set."""
+    if settings.price_in_per_mtok is None or settings.price_out_per_mtok is None:
+        return None
+    return Prices(settings.price_in_per_mtok, settings.price_out_per_mtok)
+
+
+def _check_price_keys(settings: LLMSettings) -> None:
+    given = (settings.price_in_per_mtok is None, settings.price_out_per_mtok is None)
+    if given[0] != given[1]:
+        raise UserError(f"give both {_PRICE_KEYS} (dollars per million tokens), or neither")
+
+
+def _check_budget_is_priced(settings: LLMSettings) -> None:
+    if settings.budget_usd is None or user_prices(settings) is not None:
+        return
+    from agentsim.llm.pricing import has_price
+
+    assert settings.model is not None  # checked by preflight
+    if not has_price(settings.model):
+        raise UserError(
+            f"budget_usd={settings.budget_usd:g} cannot be enforced: LiteLLM has no price for "
+            f"{settings.model!r}; give the model's prices with --set "
+            "price_in_per_mtok=X --set price_out_per_mtok=Y (dollars per million tokens), "
+            "or use budget_calls / budget_tokens instead"
+        )
 
 
 def shared_limiter(settings: LLMSettings) -> RateLimiter:
@@ -103,6 +260,7 @@ def build_context(
 ) -> LLMContext:
     """The LLM context of one run (its model stack and prompts)."""
     assert settings.model is not None  # callers check: no model, no context
+    preflight(settings)  # library callers do not pass through the CLI's check
     if settings.model.startswith("local/"):
         from agentsim.llm.local import ensure_local_provider
 
@@ -125,6 +283,7 @@ def build_context(
         timeout_s=settings.timeout_s,
         sink=sink,
         rng=np.random.default_rng(SeedStreams(seed).llm(0, 0, 0)),
+        prices=user_prices(settings),
     )
     rules = prompt_rules(env_config)
     return LLMContext(
@@ -179,14 +338,14 @@ def estimate(
         "strategy_calls": round(strategies),
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion_tokens,
-        "cost_usd": _price(settings.model or "", prompt_tokens, completion_tokens),
+        "cost_usd": _price(settings, prompt_tokens, completion_tokens),
     }
 
 
-def _price(model: str, prompt_tokens: int, completion_tokens: int) -> float | None:
+def _price(settings: LLMSettings, prompt_tokens: int, completion_tokens: int) -> float | None:
     from agentsim.llm.pricing import cost_usd
 
-    return cost_usd(model, prompt_tokens, completion_tokens)
+    return cost_usd(settings.model or "", prompt_tokens, completion_tokens, user_prices(settings))
 
 
 def _sample_observation(env_config: Mapping[str, Any]) -> dict[str, Any]:

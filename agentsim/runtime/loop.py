@@ -9,11 +9,23 @@ methods, so the same loop serves every generational env:
 - ``episode_records(ids)``: result records of the episode (e.g. the donor game's
   ``game_end``), with member ids;
 - ``generation_stats(ids)``: fields added to the ``generation_end`` record.
+
+A checkpoint after every generation records the members, the event log's length and
+sha256, and a digest of the decision-relevant config (everything but the documented
+resumable keys and ``generations``); :func:`resume_point` checks all three before a run
+continues. The final generation's checkpoint also keeps the one before it (``rewind``), so
+a finished run can be extended (``generations`` raised): it replays its last generation,
+now with selection and reproduction, and ends with exactly the events of a run that was
+that long from the start.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import threading
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,8 +37,22 @@ from agentsim.core.seeding import SeedStreams
 from agentsim.envs.registry import make_env
 from agentsim.evolution.population import Member, MutationReproducer, Reproducer, parse_population
 from agentsim.evolution.selection import select_survivors
-from agentsim.runtime.experiment import EvolutionSettings, ExperimentConfig, experiment_spec
-from agentsim.runtime.rundir import LLM_CACHE, EventLog, RunDir
+from agentsim.llm.types import LLMError
+from agentsim.runtime.experiment import (
+    RESUMABLE_KEYS,
+    EvolutionSettings,
+    ExperimentConfig,
+    experiment_spec,
+)
+from agentsim.runtime.rundir import (
+    CHECKPOINT,
+    EVENTS,
+    LLM_CACHE,
+    SUMMARY,
+    EventLog,
+    LogPrefix,
+    RunDir,
+)
 from agentsim.runtime.runner import NullRecorder, Recorder, arun_episode
 from agentsim.runtime.summary import summarise
 
@@ -48,9 +74,10 @@ class _MemberRecorder:
         generation: int,
         log: EventLog,
         calls: CallBuffer | None,
+        stop: threading.Event | None = None,
     ) -> None:
         self.inner, self.seats, self.generation = inner, seats, generation
-        self.log, self.calls = log, calls
+        self.log, self.calls, self.stop = log, calls, stop
         self.discard = getattr(inner, "discard", False)
 
     def record(self, record: Record) -> None:
@@ -64,6 +91,8 @@ class _MemberRecorder:
         drain_calls(self.calls, self.log, self.generation)
         self.inner.flush()
         self.log.flush()
+        if self.stop is not None and self.stop.is_set():
+            raise _StopRequested  # the runner flushes once per round: a round boundary
 
 
 def drain_calls(calls: CallBuffer | None, log: EventLog, generation: int) -> None:
@@ -78,7 +107,139 @@ class RunStopped(UserError):
     """A run stopped early at its last checkpoint (budget spent, provider failing)."""
 
 
+class RunInterrupted(RunStopped):
+    """A run stopped at a round boundary because the user asked (Ctrl-C)."""
+
+
+class _StopRequested(Exception):
+    """Raised at a round boundary once a stop was requested."""
+
+
 ProgressFn = Callable[[int, int], None]
+
+#: Config keys a resumed run may change besides :data:`RESUMABLE_KEYS`: raising
+#: ``generations`` extends the run (lowering it is refused).
+EXTENSION_KEYS = ("generations",)
+_UNCHECKED = frozenset({*RESUMABLE_KEYS, *EXTENSION_KEYS, "agentsim_version"})
+
+
+@dataclass
+class ResumePoint:
+    """Where a run (re)starts, after its log and config were checked against its checkpoint.
+
+    Attributes:
+        generation: the last completed generation (0: none).
+        entry: the checkpoint entry resumed from (None: a new run).
+        prefix: the verified event-log prefix to continue (None: a new log).
+        completed: the run is finished and nothing is left to do.
+        rewound: a finished run is being extended: its last generation is played again.
+        summary: the finished run's summary (when ``completed``).
+    """
+
+    generation: int = 0
+    entry: dict[str, Any] | None = None
+    prefix: LogPrefix | None = None
+    completed: bool = False
+    rewound: bool = False
+    summary: dict[str, Any] | None = None
+
+    def members(self) -> list[Member] | None:
+        return None if self.entry is None else _members(self.entry["members"])
+
+
+def decision_config(config: ExperimentConfig) -> dict[str, Any]:
+    """The config's decision-relevant keys, flattened (``env.multiplier``, ``seed``, ...)."""
+    flat: dict[str, Any] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, Mapping):
+            for k, v in value.items():
+                if k not in _UNCHECKED:
+                    walk(f"{prefix}{k}.", v)
+        else:
+            flat[prefix[:-1]] = value
+
+    walk("", config.to_json())
+    return flat
+
+
+def _digest(flat: Mapping[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(flat, sort_keys=True).encode()).hexdigest()
+
+
+def resume_point(run: RunDir, config: ExperimentConfig) -> ResumePoint:
+    """Check a run directory before (re)starting it; nothing is written.
+
+    Raises:
+        UserError: when the checkpoint, the event log and ``config.json`` do not belong
+            together (cut, edited or missing log; changed decision-relevant settings; a
+            checkpoint generation the log does not end with), or ``generations`` shrank.
+    """
+    checkpoint = run.checkpoint()
+    if checkpoint is None:
+        if run.log_has_checkpoints():
+            raise UserError(
+                f"{run.file(CHECKPOINT)} is missing, but {run.file(EVENTS)} has checkpoints; "
+                "refusing to start the run over its own log"
+            )
+        return ResumePoint()
+    generation = _checked_generation(run, checkpoint)
+    _check_config(run, checkpoint, config)
+    prefix = run.verified_prefix(checkpoint, generation=generation)
+    total = config.settings.generations
+    ran = checkpoint.get("run_generations", generation)
+    if not isinstance(ran, int) or total < max(generation, ran):
+        raise UserError(
+            f"generations={total}, but {run.path} was a run of {ran} generations "
+            f"(checkpoint at {generation}): generations can only grow"
+        )
+    final = checkpoint.get("final", generation >= total)
+    if final and total > generation:
+        return _rewind_point(run, checkpoint)
+    summary = run.summary() if final else None
+    done = summary is not None and summary.get("status") == "completed"
+    return ResumePoint(generation, checkpoint, prefix, completed=done, summary=summary)
+
+
+def _checked_generation(run: RunDir, checkpoint: Mapping[str, Any]) -> int:
+    generation = checkpoint.get("generation")
+    if not isinstance(generation, int) or isinstance(generation, bool) or generation < 0:
+        raise UserError(f"{run.file(CHECKPOINT)}: generation={generation!r} is not a generation")
+    _members(checkpoint.get("members"), run.file(CHECKPOINT))
+    return generation
+
+
+def _members(data: Any, where: Path | None = None) -> list[Member]:
+    try:
+        return [Member.from_json(m) for m in data]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise UserError(f"{where}: members are malformed ({type(exc).__name__}: {exc})") from None
+
+
+def _check_config(run: RunDir, checkpoint: Mapping[str, Any], config: ExperimentConfig) -> None:
+    expected = checkpoint.get("config_sha256")
+    now = decision_config(config)
+    if expected is None or _digest(now) == expected:
+        return  # checkpoints from before the digest existed cannot be checked
+    then = checkpoint.get("decision_config", {})
+    changed = sorted(k for k in {*now, *then} if now.get(k) != then.get(k)) or ["(unknown)"]
+    raise UserError(
+        f"{run.file('config.json')} does not match {run.file(CHECKPOINT)}: changed "
+        + ", ".join(f"{k} ({then.get(k)!r} -> {now.get(k)!r})" for k in changed)
+        + f"; a resumed run may change only {', '.join((*RESUMABLE_KEYS, *EXTENSION_KEYS))}"
+    )
+
+
+def _rewind_point(run: RunDir, checkpoint: Mapping[str, Any]) -> ResumePoint:
+    rewind = checkpoint.get("rewind")
+    if not isinstance(rewind, dict):
+        raise UserError(
+            f"{run.path} finished before agentsim kept the checkpoint needed to extend a "
+            "run; it cannot be extended (start a new run with more generations)"
+        )
+    generation = _checked_generation(run, rewind)
+    prefix = run.verified_prefix(rewind, generation=generation)
+    return ResumePoint(generation, rewind, prefix, rewound=True)
 
 
 async def run_experiment(
@@ -87,22 +248,34 @@ async def run_experiment(
     *,
     progress: ProgressFn | None = None,
     cache_path: Path | None = None,
+    start: ResumePoint | None = None,
+    stop: threading.Event | None = None,
 ) -> dict[str, Any]:
     """Run (or resume, if the run has a checkpoint) an experiment; returns the summary.
 
+    Args:
+        run: the run directory (its lock should be held by the caller).
+        config: the run's config (for a resume: its ``config.json`` with allowed overrides).
+        progress: called with (generations done, generations) after each checkpoint.
+        cache_path: the LLM cache to use instead of the run's own (replay).
+        start: the result of :func:`resume_point`, if the caller already checked the run.
+        stop: once set, the run stops at the next round boundary (Ctrl-C).
+
     Raises:
+        UserError: if the run directory is inconsistent (see :func:`resume_point`).
         RunStopped: when the LLM budget is spent or the provider keeps failing; the run
             directory then ends with a ``run_end`` record of status ``stopped`` and can
             be resumed from its last checkpoint.
+        RunInterrupted: when ``stop`` was set (same record, reason ``interrupted``).
     """
-    settings = config.settings
-    streams = SeedStreams(config.seed)
-    checkpoint = run.checkpoint()
-    previous = run.summary()
-    if checkpoint and previous and previous["status"] == "completed":
-        return previous  # resuming a finished run changes nothing
-    log = run.event_log(truncate_to=checkpoint["events_offset"] if checkpoint else 0)
-    start, members = _starting_point(checkpoint, settings)
+    point = start or resume_point(run, config)
+    if point.completed and point.summary is not None:
+        return point.summary  # resuming a finished run changes nothing
+    if point.rewound and point.entry is not None:
+        # A kill during the extension must find a checkpoint that fits the cut log.
+        run.write_checkpoint(_checkpoint_state(point.entry, None, config))
+        run.file(SUMMARY).unlink(missing_ok=True)
+    log = run.event_log(point.prefix)
     log.record(
         make_record(
             "run_start",
@@ -110,57 +283,109 @@ async def run_experiment(
             experiment=config.experiment,
             env=experiment_spec(config.experiment).env_id,
             seed=config.seed,
-            resumed_from=checkpoint["generation"] if checkpoint else None,
+            resumed_from=point.generation if point.entry is not None else None,
         )
     )
-    from agentsim.agents.llm.donor import LLMTransmission
-    from agentsim.llm.types import LLMError
-    from agentsim.runtime.llm_runtime import CallBuffer
-
-    calls = CallBuffer() if config.llm.model else None
+    calls = _call_buffer(config)
     try:
-        context = _llm_context(run, config, calls, cache_path)
-        reproducer: Reproducer = (
-            LLMTransmission(context, MutationReproducer(settings.mutation))
-            if context
-            else MutationReproducer(settings.mutation)
-        )
-        if context and checkpoint is None:
-            members = await context_initialize(reproducer, members, log, calls)
-        env = make_env(experiment_spec(config.experiment).env_id, **config.env)
-        recorder: Recorder = log if settings.record == "full" else NullRecorder()
-        for generation in range(start, settings.generations + 1):
-            members = await _play_generation(
-                env,
-                members,
-                generation,
-                config,
-                streams,
-                reproducer,
-                log,
-                _MemberRecorder(recorder, {}, generation, log, calls),
-                context,
-            )
-            drain_calls(calls, log, generation)  # the next members' strategy calls
-            log.record(make_record("checkpoint", generation=generation))
-            run.write_checkpoint(
-                {
-                    "generation": generation,
-                    "members": [m.to_json() for m in members],
-                    "events_offset": log.offset(),
-                }
-            )
-            if progress:
-                progress(generation, settings.generations)
+        await _generations(run, config, point, log, calls, progress, cache_path, stop)
     except (BudgetExceeded, LLMError, ReplayMiss) as exc:
-        return _stop(run, log, calls, checkpoint_generation(run), exc)
+        return _stop(run, log, calls, f"{type(exc).__name__}: {exc}", exc)
+    except _StopRequested as exc:
+        return _stop(run, log, calls, "interrupted (Ctrl-C)", exc)
     log.record(
-        make_record("run_end", status="completed", generations_completed=settings.generations)
+        make_record(
+            "run_end", status="completed", generations_completed=config.settings.generations
+        )
     )
     log.close()
     summary = summarise(run.file("events.jsonl"))
     run.write_summary(summary)
     return summary
+
+
+def _call_buffer(config: ExperimentConfig) -> CallBuffer | None:
+    from agentsim.runtime.llm_runtime import CallBuffer
+
+    return CallBuffer() if config.llm.model else None
+
+
+async def _generations(
+    run: RunDir,
+    config: ExperimentConfig,
+    point: ResumePoint,
+    log: EventLog,
+    calls: CallBuffer | None,
+    progress: ProgressFn | None,
+    cache_path: Path | None,
+    stop: threading.Event | None,
+) -> None:
+    """Play the generations after ``point``, checkpointing after each."""
+    from agentsim.agents.llm.donor import LLMTransmission
+
+    settings = config.settings
+    context = _llm_context(run, config, calls, cache_path)
+    mutation = MutationReproducer(settings.mutation)
+    reproducer: Reproducer = LLMTransmission(context, mutation) if context else mutation
+    members = point.members()
+    if members is None:
+        members = parse_population(settings.population)
+        if context:
+            members = await context_initialize(reproducer, members, log, calls)
+    before = point.entry or _entry(0, members, log)
+    env = make_env(experiment_spec(config.experiment).env_id, **config.env)
+    recorder: Recorder = log if settings.record == "full" else NullRecorder()
+    streams = SeedStreams(config.seed)
+    for generation in range(point.generation + 1, settings.generations + 1):
+        members = await _play_generation(
+            env,
+            members,
+            generation,
+            config,
+            streams,
+            reproducer,
+            log,
+            _MemberRecorder(recorder, {}, generation, log, calls, stop),
+            context,
+        )
+        drain_calls(calls, log, generation)  # the next members' strategy calls
+        log.record(make_record("checkpoint", generation=generation))
+        entry = _entry(generation, members, log)
+        run.write_checkpoint(_checkpoint_state(entry, before, config))
+        before = entry
+        if progress:
+            progress(generation, settings.generations)
+        if stop is not None and stop.is_set() and generation < settings.generations:
+            raise _StopRequested
+
+
+def _entry(generation: int, members: list[Member], log: EventLog) -> dict[str, Any]:
+    """What a checkpoint needs to restart after ``generation``."""
+    return {
+        "generation": generation,
+        "members": [m.to_json() for m in members],
+        "events_offset": log.offset(),
+        "events_sha256": log.digest(),
+    }
+
+
+def _checkpoint_state(
+    entry: dict[str, Any], before: dict[str, Any] | None, config: ExperimentConfig
+) -> dict[str, Any]:
+    """``checkpoint.json``: the entry, the config digest, and (when final) the entry before."""
+    final = entry["generation"] >= config.settings.generations
+    flat = decision_config(config)
+    state = {
+        **entry,
+        # A final checkpoint's members are the last generation's own (no selection ran).
+        "final": final,
+        "run_generations": config.settings.generations,
+        "config_sha256": _digest(flat),
+        "decision_config": flat,
+    }
+    if final and before is not None:
+        state["rewind"] = before
+    return state
 
 
 def checkpoint_generation(run: RunDir) -> int:
@@ -169,16 +394,21 @@ def checkpoint_generation(run: RunDir) -> int:
 
 
 def _stop(
-    run: RunDir, log: EventLog, calls: CallBuffer | None, done: int, exc: Exception
+    run: RunDir, log: EventLog, calls: CallBuffer | None, reason: str, exc: Exception
 ) -> dict[str, Any]:
+    done = checkpoint_generation(run)
     drain_calls(calls, log, done + 1)
-    reason = f"{type(exc).__name__}: {exc}"
     log.record(make_record("run_end", status="stopped", reason=reason, generations_completed=done))
     log.close()
     run.write_summary(summarise(run.file("events.jsonl")))
+    resume = f"resume with `agentsim run --resume {run.path}`"
+    if isinstance(exc, _StopRequested):
+        raise RunInterrupted(
+            f"interrupted after generation {done}; the last checkpoint is kept: {resume}"
+        )
     raise RunStopped(
         f"run stopped after generation {done} ({reason}); the last checkpoint is kept: "
-        f"resume with `agentsim run --resume {run.path}` (a budget can be raised with "
+        f"{resume} (a budget can be raised with "
         f"--set budget_calls=N / budget_tokens=N / budget_usd=X)"
     ) from exc
 
@@ -225,14 +455,6 @@ async def context_initialize(
             )
     log.flush()
     return members
-
-
-def _starting_point(
-    checkpoint: dict[str, Any] | None, settings: EvolutionSettings
-) -> tuple[int, list[Member]]:
-    if checkpoint is None:
-        return 1, parse_population(settings.population)
-    return checkpoint["generation"] + 1, [Member.from_json(m) for m in checkpoint["members"]]
 
 
 async def _play_generation(

@@ -69,7 +69,8 @@ def replay(path: Path, *, quiet: bool = True) -> ReplayResult:
     uses_llm = bool(data.get("llm", {}).get("model"))
     config = ExperimentConfig.from_json(data, ["cache=replay"] if uses_llm else [])
     cache = run.file(LLM_CACHE)
-    if uses_llm and not cache.is_file():
+    # The cache file now always exists (it also stores the prompts), so ask the config.
+    if uses_llm and (not cache.is_file() or data.get("llm", {}).get("cache") == "off"):
         raise UserError(f"{path} has no {LLM_CACHE}; a run with cache=off cannot be replayed")
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     target = RunDir.create(run.path / "replays", stamp, config.to_json())

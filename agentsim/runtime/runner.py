@@ -13,7 +13,7 @@ Example:
     >>> env = agentsim.make_env("donor_game_v0", agents=4, rounds=4)
     >>> result = run_episode(env, {a: Cooperator() for a in env.possible_agents}, seed=0)
     >>> result.steps, round(sum(result.returns.values()))
-    (8, 400)
+    (8, 880)
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ from pettingzoo import AECEnv
 
 from agentsim.agents.base import Decision, has_async
 from agentsim.core.records import Record, make_record
+from agentsim.llm.types import gather_or_cancel
+from agentsim.llm.wrappers import collect_prompt_hashes
 
 _CONTEXT_KEYS = ("generation", "game", "round")
 
@@ -134,14 +136,26 @@ async def decide(agent: Any, observation: Any) -> Decision:
     return result
 
 
+#: A decision and the prompt hashes of the LLM calls made for it.
+Traced = tuple[Decision, list[str]]
+
+
+async def _traced(agent: Any, observation: Any) -> Traced:
+    with collect_prompt_hashes() as hashes:
+        decision = await decide(agent, observation)
+    return decision, hashes
+
+
 async def _decide_all(
     agents: Mapping[str, Any], acting: list[str], observations: Mapping[str, Any]
-) -> list[Decision]:
+) -> list[Traced]:
     """All decisions of a step: async agents concurrently, sync agents called directly."""
     pending = [a for a in acting if has_async(agents[a])]
-    gathered = await asyncio.gather(*(agents[a].aact(observations[a]) for a in pending))
-    by_agent: dict[str, Decision] = dict(zip(pending, gathered, strict=True))
-    return [by_agent[a] if a in by_agent else agents[a].act(observations[a]) for a in acting]
+    gathered = await gather_or_cancel([_traced(agents[a], observations[a]) for a in pending])
+    by_agent: dict[str, Traced] = dict(zip(pending, gathered, strict=True))
+    return [
+        by_agent[a] if a in by_agent else await _traced(agents[a], observations[a]) for a in acting
+    ]
 
 
 async def _run_parallel(
@@ -159,9 +173,9 @@ async def _run_parallel(
         acting = [a for a in env.agents if infos.get(a, {}).get("acting", True)]
         decisions = await _decide_all(agents, acting, observations)
         actions = {a: _noop(env.action_space(a)) for a in env.agents}
-        for a, d in zip(acting, decisions, strict=True):
+        for a, (d, hashes) in zip(acting, decisions, strict=True):
             actions[a] = d.action
-            _record_decision(rec, step, a, d, observations[a])
+            _record_decision(rec, step, a, d, observations[a], hashes)
         observations, rewards, _, _, infos = env.step(actions)
         for a, r in rewards.items():
             returns[a] += float(r)
@@ -188,8 +202,8 @@ async def _run_aec(
         if terminated or truncated:
             env.step(None)
             continue
-        d = await decide(agents[a], observation)
-        _record_decision(rec, step, a, d, observation)
+        d, hashes = await _traced(agents[a], observation)
+        _record_decision(rec, step, a, d, observation, hashes)
         env.step(d.action)
         _record_env(rec, env)
         rec.flush()
@@ -213,10 +227,23 @@ def _noop(space: spaces.Space[Any]) -> Any:
     return space.sample()
 
 
-def _record_decision(rec: Recorder, step: int, agent: str, d: Decision, obs: Any) -> None:
+def _record_decision(
+    rec: Recorder, step: int, agent: str, d: Decision, obs: Any, hashes: list[str]
+) -> None:
+    """Record a decision with what the agent observed and the prompts of its LLM calls.
+
+    ``observation`` holds the observation (less the context keys, recorded beside it),
+    so a decision can be read without rebuilding the env state; ``prompt_hashes`` names
+    the calls, whose full messages the run keeps (``agentsim show RUN --decision N``).
+    """
     if getattr(rec, "discard", False):
         return
-    context = {k: _plain(obs[k]) for k in _CONTEXT_KEYS if isinstance(obs, Mapping) and k in obs}
+    is_map = isinstance(obs, Mapping)
+    context = {k: _plain(obs[k]) for k in _CONTEXT_KEYS if is_map and k in obs}
+    seen = {k: _plain(v) for k, v in obs.items() if k not in context} if is_map else _plain(obs)
+    extra = dict(d.extra)
+    # An agent that reports its own calls (the LLM driver does) is trusted over the trace.
+    hashes = list(extra.pop("prompt_hashes", None) or hashes)
     usage = d.usage
     rec.record(
         make_record(
@@ -232,7 +259,9 @@ def _record_decision(rec: Recorder, step: int, agent: str, d: Decision, obs: Any
             completion_tokens=usage.completion_tokens,
             cost_usd=usage.cost_usd,
             **context,
-            **d.extra,
+            observation=seen,
+            **({"prompt_hashes": hashes} if hashes else {}),
+            **extra,
         )
     )
 

@@ -17,6 +17,10 @@ behaves like ``donor``. Faults are drawn per request from a seeded RNG:
 * ``badjson``: a 200 reply whose body is not JSON;
 * ``garbage``: a well-formed reply whose text no parser accepts.
 
+A request to any other path is answered 404 with the path in the message, query string
+included, as some servers do (it proves that credentials in an ``api_base`` query are
+redacted).
+
 Example:
     >>> with FakeOpenAIServer(fail_rates={"500": 0.0}) as server:
     ...     server.base_url.startswith("http://127.0.0.1:")
@@ -126,8 +130,9 @@ def _donation_reply(prompt: str, units: float, fraction: float | None, json_mode
         why = f"The recipient's chain last showed {_fmt(fraction * 100)}%, so I match it."
     else:
         why = f"I follow my fixed rule of giving {_fmt(fraction * 100)}% of what I hold."
-    # Round down so that the answer never exceeds what the donor holds.
-    amount = math.floor(units * fraction * 100 + 1e-9) / 100
+    # Rounded half-up to the cent, as a model would say it: giving everything is the very
+    # figure shown (which may exceed the unrounded holdings by less than half a cent).
+    amount = math.floor(units * fraction * 100 + 0.5 + 1e-9) / 100
     if json_mode:
         return json.dumps({"justification": why, "amount": amount})
     answer = f"Donate, {_fmt(amount)}" if "Donate, x OR Punish, x" in prompt else _fmt(amount)
@@ -276,8 +281,8 @@ class _Handler(BaseHTTPRequestHandler):
             request = json.loads(self.rfile.read(length) or b"{}")
         except ValueError:
             return self._error(400, "request body is not JSON")
-        if not self.path.endswith("/chat/completions"):
-            return self._error(404, "not found")
+        if not self.path.partition("?")[0].endswith("/chat/completions"):
+            return self._error(404, f"no route for POST {self.path}")
         owner = self.server.owner
         if owner.latency_s:
             time.sleep(owner.latency_s)

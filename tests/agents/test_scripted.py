@@ -85,6 +85,18 @@ def test_mutation_is_seeded_and_stays_in_bounds():
         assert low <= a[key] <= high
 
 
+@pytest.mark.parametrize("cls", [ImageScoring, Standing])
+def test_mutation_never_invents_punishment_but_varies_its_strength(cls):
+    # A non-punisher's children must not punish: the env may have punishment off, where
+    # their punishments would be recorded as decisions the env never carried out.
+    rng = np.random.default_rng(0)
+    calm = [cls(punish=0.0).mutated_params(rng, 0.5)["punish"] for _ in range(50)]
+    assert calm == [0.0] * 50
+    harsh = {cls(punish=0.5).mutated_params(rng, 0.5)["punish"] for _ in range(50)}
+    assert len(harsh) > 10 and all(0.0 <= p <= 1.0 for p in harsh)
+    assert cls.ENV_REQUIREMENTS == {"punish": ("punishment", "costly")}
+
+
 def test_registry_rejects_unknown_kinds_and_parameters():
     assert "standing" in agent_kinds()
     with pytest.raises(ConfigError, match="standing"):

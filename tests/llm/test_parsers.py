@@ -11,12 +11,14 @@ from hypothesis import strategies as st
 
 from agentsim.agents.llm.parsers import (
     ParseResult,
+    fmt_units,
     parse_choice,
     parse_donate_or_punish,
     parse_donation,
     parse_json,
     parse_number,
     parse_strategy,
+    shown_units,
 )
 from agentsim.testing.fake_openai_server import GARBAGE_TEXT, offline_reply
 
@@ -215,3 +217,50 @@ def test_offline_donor_replies_parse(fraction: float, units: int, punish: bool) 
         parsed_d = parse_donation(offline_reply(f"donor-{fraction:.3f}", prompt), units)
         assert parsed_d.ok and parsed_d.value is not None
         assert parsed_d.value == pytest.approx(units * round(fraction, 3), abs=0.011)
+
+
+# --- resources as prompts show them ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("x", "text"),
+    [
+        (0.125, "0.13"),  # half-up, where binary rounding gives 0.12
+        (2.675, "2.68"),
+        (383.3595, "383.36"),
+        (12345.678, "12345.68"),  # `:g` gives 12345.7
+        (1e6, "1000000"),  # `:g` gives 1e+06
+        (1e20, "100000000000000000000"),
+        (0.004, "0"),
+        (-0.0, "0"),
+        (10.0, "10"),
+        (2.5, "2.5"),
+    ],
+)
+def test_units_are_shown_rounded_half_up_without_exponents(x: float, text: str) -> None:
+    assert fmt_units(x) == text
+    assert shown_units(x) == float(text)
+
+
+@given(st.floats(min_value=0, max_value=1e12, allow_nan=False))
+def test_the_shown_figure_is_the_parse_limit_and_within_half_a_cent(x: float) -> None:
+    shown = fmt_units(x)
+    assert float(shown) == shown_units(x)
+    assert abs(shown_units(x) - x) <= 0.005 + 1e-12 * x
+    assert parse_donation(f"Answer: {shown}", shown_units(x)).value == shown_units(x)
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "units", "answer"),
+    [
+        ("donor-0.5", "0.25", "0.13"),  # 0.125 rounded half-up, as a model would say it
+        ("donor-0.5", "383.37", "191.69"),
+        ("donor-1", "383.36", "383.36"),  # everything: the figure it was shown
+        ("donor-0.3", "10", "3"),
+    ],
+)
+def test_the_offline_donor_answers_the_figures_a_model_would(
+    behaviour: str, units: str, answer: str
+) -> None:
+    reply = offline_reply(behaviour, f"You currently have {units} units of the resource.")
+    assert reply.splitlines()[-1] == f"Answer: {answer}"

@@ -98,6 +98,7 @@ def _agentsim(*args, **kwargs):
     )
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_to_the_same_summary(tmp_path):
     settings = [
         "--set",

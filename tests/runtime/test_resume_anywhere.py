@@ -36,6 +36,7 @@ CASES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_kill_at_every_kth_flush_then_resume(tmp_path, monkeypatch, case):
     config = make_config("donor-game", 2, CASES[case])

@@ -1,13 +1,21 @@
-"""LLM-backed donor-game agents and LLM cultural transmission (Vallinder & Hughes 2024).
+"""LLM-backed donor-game agents and LLM cultural transmission.
+
+Vallinder & Hughes (2024), "Cultural Evolution of Cooperation among LLM Agents",
+arXiv:2412.10270, and their released notebook.
 
 An :class:`LLMDonorAgent` holds a strategy (text it wrote itself); each donation
 renders the observation into the donation prompt, asks the model, parses the
 ``Answer:`` (re-asking with the parse error, up to ``max_parse_attempts``), and
 otherwise falls back to donating 0 with ``parse_status="fallback"``, recorded.
+Answers are read against the resources *as the prompt showed them* (two decimals,
+rounded half-up) and clamped to the real holdings: answering the figure shown gives
+everything.
 
 :class:`LLMTransmission` is the generation loop's reproduction hook for LLM
-members: new agents write their strategy from the survivors' strategies (with
-their scores, or without them as in the released code).
+members: new agents write their strategy from the survivors' strategies, best first
+(as the notebook sorts them) and with their scores, or without them as in the
+released code. A strategy reply without "My strategy will be" becomes the strategy
+whole, as in the notebook, with ``strategy_status="fallback"`` and the parse error kept.
 """
 
 from __future__ import annotations
@@ -23,18 +31,21 @@ import numpy as np
 from agentsim.agents.base import Decision, Usage
 from agentsim.agents.llm.parsers import (
     ParseResult,
+    fmt_units,
     parse_donate_or_punish,
     parse_donation,
     parse_json,
     parse_strategy,
+    shown_units,
 )
 from agentsim.agents.llm.prompts import DonorPrompts
 from agentsim.agents.llm.settings import LLMSettings
 from agentsim.core.seeding import SeedStreams
 from agentsim.evolution.population import Member, MutationReproducer, new_member_ids
-from agentsim.llm.types import ChatRequest, ChatResult, LanguageModel
+from agentsim.llm.types import ChatRequest, ChatResult, LanguageModel, gather_or_cancel
 
 KIND = "llm"
+# Only for a strategy reply with no text at all; any other unparsed reply is kept whole.
 FALLBACK_STRATEGY = "(no strategy: the model never stated one in the required form)"
 
 _AMOUNT_SCHEMA: dict[str, Any] = {
@@ -87,12 +98,18 @@ class LLMContext:
     def system_prompt(self) -> str:
         return self.prompts.system(**self.rules)
 
-    def opening(self, prompt: str) -> list[tuple[str, str]]:
-        """The first messages of a call: the rules as system prompt (unless switched off,
-        as the released notebook did for Gemini) and the prompt."""
-        if not self.settings.system_prompt:
-            return [("user", prompt)]
-        return [("system", self.system_prompt()), ("user", prompt)]
+    def opening(self, prompt: str, *, rules_in_prompt: bool = False) -> list[tuple[str, str]]:
+        """The first messages of a call: the rules as system prompt, and the prompt.
+
+        With ``system_prompt`` switched off (the released notebook's branch for a model
+        called without one), no system message is sent; ``rules_in_prompt`` (strategy
+        prompts) then puts the rules at the head of the user prompt instead.
+        """
+        if self.settings.system_prompt:
+            return [("system", self.system_prompt()), ("user", prompt)]
+        if rules_in_prompt:
+            return [("user", f"{self.system_prompt()}\n\n{prompt}")]
+        return [("user", prompt)]
 
     def request(
         self,
@@ -132,21 +149,29 @@ class LLMDonorAgent:
     kind = KIND
 
     def __init__(
-        self, strategy: str = "", strategy_justification: str = "", strategy_status: str = ""
+        self,
+        strategy: str = "",
+        strategy_justification: str = "",
+        strategy_status: str = "",
+        strategy_parse_error: str = "",
     ) -> None:
         self.name = KIND
         self.strategy = strategy
         self.strategy_justification = strategy_justification
         self.strategy_status = strategy_status
+        self.strategy_parse_error = strategy_parse_error
         self.context: LLMContext | None = None
         self._calls = 0
 
     def params(self) -> dict[str, Any]:
-        return {
+        params = {
             "strategy": self.strategy,
             "strategy_justification": self.strategy_justification,
             "strategy_status": self.strategy_status,
         }
+        if self.strategy_parse_error:  # only strategies that never parsed carry one
+            params["strategy_parse_error"] = self.strategy_parse_error
+        return params
 
     def bind(self, context: LLMContext) -> None:
         """Attach the run's shared model stack and prompts (done by the generation loop)."""
@@ -212,17 +237,22 @@ class LLMDonorAgent:
 
     @staticmethod
     def _parse(text: str, own: float, punishment: bool, json_mode: bool) -> ParseResult[float]:
-        """Signed fraction of own resources from a reply."""
+        """Signed fraction of own resources from a reply.
+
+        Answers are checked against ``own`` as the prompt showed it, since that is the
+        figure the model knows.
+        """
         if json_mode:
             return _parse_json_amount(text, own, punishment)
+        shown = shown_units(own)
         if punishment:
-            r = parse_donate_or_punish(text, own)
+            r = parse_donate_or_punish(text, shown)
             if not r.ok or r.value is None:
                 return ParseResult(ok=False, error=r.error, justification=r.justification)
             action, units = r.value
             sign = -1.0 if action == "punish" else 1.0
             return ParseResult(True, sign * _fraction(units, own), None, r.justification)
-        d = parse_donation(text, own)
+        d = parse_donation(text, shown)
         if not d.ok or d.value is None:
             return ParseResult(ok=False, error=d.error, justification=d.justification)
         return ParseResult(True, _fraction(d.value, own), None, d.justification)
@@ -234,7 +264,17 @@ class LLMDonorAgent:
 
 
 def _fraction(units: float, own: float) -> float:
-    return 0.0 if own <= 0 else min(units / own, 1.0)
+    """Fraction of the real holdings ``own`` that an answer of ``units`` gives up.
+
+    The figure the prompt showed (or more) is everything: ``own`` may be a little below
+    it (383.3595 shown as 383.36). A positive answer is needed for that, so that "0"
+    stays nothing when the holdings show as 0.
+    """
+    if own <= 0:
+        return 0.0
+    if units > 0 and units >= shown_units(own):
+        return 1.0
+    return min(units / own, 1.0)
 
 
 def _parse_json_amount(text: str, own: float, punishment: bool) -> ParseResult[float]:
@@ -243,10 +283,11 @@ def _parse_json_amount(text: str, own: float, punishment: bool) -> ParseResult[f
     if not r.ok or r.value is None:
         return ParseResult(ok=False, error=r.error, justification=r.justification)
     amount, action = r.value.get("amount"), str(r.value.get("action", "donate")).lower()
-    if isinstance(amount, bool) or not isinstance(amount, int | float) or not 0 <= amount <= own:
+    shown = shown_units(own)
+    if isinstance(amount, bool) or not isinstance(amount, int | float) or not 0 <= amount <= shown:
         return ParseResult(
             ok=False,
-            error=f"'amount' must be a number between 0 and {own:g}.",
+            error=f"'amount' must be a number between 0 and {fmt_units(own)}.",
             justification=r.justification,
         )
     if action not in ("donate", "punish"):
@@ -260,17 +301,20 @@ async def write_strategy(
 ) -> tuple[dict[str, Any], Usage]:
     """Ask the model for a member's strategy; returns its params and the usage.
 
-    Re-asks with the parse error up to ``max_parse_attempts``; then records the
-    fallback (``strategy_status="fallback"``) instead of inventing a strategy.
+    Re-asks with the parse error up to ``max_parse_attempts``. A reply that never
+    parses becomes the strategy whole, as the released notebook did (it has no
+    re-asking), recorded as ``strategy_status="fallback"`` with the parse error in
+    ``strategy_parse_error`` and no justification.
     """
     prompt = ctx.prompts.strategy(
         name=name,
         advice=advice,
         punishment=bool(ctx.rules["punishment"]),
         punishment_loss=ctx.rules["punishment_loss"],
+        trace_depth=int(ctx.rules["trace_depth"]),
     )
-    messages = ctx.opening(prompt)
-    usage = Usage()
+    messages = ctx.opening(prompt, rules_in_prompt=True)
+    usage, text = Usage(), ""
     parsed: ParseResult[str] = ParseResult(ok=False, error="no reply")
     for attempt in range(ctx.settings.max_parse_attempts):
         seed = ctx.call_seed(generation, name, 10_000 + attempt)  # apart from decision calls
@@ -279,8 +323,8 @@ async def write_strategy(
                 messages, purpose="strategy", agent=name, seed=seed, schema=_STRATEGY_SCHEMA
             )
         )
-        usage = usage + _usage(result)
-        parsed = _parse_strategy_reply(result.text, ctx.settings.wants_json)
+        usage, text = usage + _usage(result), result.text
+        parsed = _parse_strategy_reply(text, ctx.settings.wants_json)
         if parsed.ok and parsed.value:
             status = "ok" if attempt == 0 else "reasked"
             return {
@@ -290,9 +334,10 @@ async def write_strategy(
             }, usage
         messages += [("assistant", result.text), ("user", ctx.prompts.reask(parsed.error or ""))]
     return {
-        "strategy": FALLBACK_STRATEGY,
-        "strategy_justification": parsed.error or "",
+        "strategy": text.strip() or FALLBACK_STRATEGY,
+        "strategy_justification": "",
         "strategy_status": "fallback",
+        "strategy_parse_error": parsed.error or "unparsed",
     }, usage
 
 
@@ -311,13 +356,33 @@ def _parse_strategy_reply(text: str, json_mode: bool) -> ParseResult[str]:
     )
 
 
+def survivor_advice(
+    survivors: Sequence[Member], scores: Sequence[float], settings: LLMSettings
+) -> list[tuple[str, float | None]]:
+    """(strategy, score or None) of each LLM survivor, in the order a child reads them.
+
+    ``best_first`` sorts by score, highest first, as the notebook's top-half selection
+    returns survivors; ties keep population order. Scores are ordered by even when
+    ``inherit_scores`` is off and they are not shown.
+    """
+    pairs = [
+        (m.params.get("strategy", ""), float(s))
+        for m, s in zip(survivors, scores, strict=True)
+        if m.kind == KIND
+    ]
+    if settings.advice_order == "best_first":
+        pairs.sort(key=lambda pair: -pair[1])  # stable: ties keep population order
+    return [(text, s if settings.inherit_scores else None) for text, s in pairs]
+
+
 @dataclass
 class LLMTransmission:
     """Reproduction for populations with LLM members (cultural transmission).
 
     Each new member copies the kind of a uniformly chosen survivor. LLM children
     write their strategy from the advice of all LLM survivors (with their scores if
-    ``inherit_scores``); scripted children mutate their parent's parameters.
+    ``inherit_scores``), listed best first unless ``advice_order="population"``;
+    scripted children mutate their parent's parameters.
     """
 
     context: LLMContext
@@ -326,8 +391,8 @@ class LLMTransmission:
     async def initialize(self, members: list[Member], generation: int) -> list[Member]:
         """Generation-1 strategies for LLM members that have none (from the rules only)."""
         todo = [m for m in members if m.kind == KIND and not m.params.get("strategy")]
-        written = await asyncio.gather(
-            *(write_strategy(self.context, m.id, generation, None) for m in todo)
+        written = await gather_or_cancel(
+            [write_strategy(self.context, m.id, generation, None) for m in todo]
         )
         params = {m.id: p for m, (p, _) in zip(todo, written, strict=True)}
         return [
@@ -344,20 +409,13 @@ class LLMTransmission:
     ) -> list[Member]:
         parents = [survivors[int(rng.integers(len(survivors)))] for _ in range(n_new)]
         ids = new_member_ids(generation, n_new)
-        advice = [
-            (
-                m.params.get("strategy", ""),
-                float(s) if self.context.settings.inherit_scores else None,
-            )
-            for m, s in zip(survivors, scores, strict=True)
-            if m.kind == KIND
-        ]
+        advice = survivor_advice(survivors, scores, self.context.settings)
         llm_children = [(i, p) for i, p in zip(ids, parents, strict=True) if p.kind == KIND]
-        written = await asyncio.gather(
-            *(
+        written = await gather_or_cancel(
+            [
                 write_strategy(self.context, child_id, generation, advice or None)
                 for child_id, _ in llm_children
-            )
+            ]
         )
         strategies = {cid: p for (cid, _), (p, _) in zip(llm_children, written, strict=True)}
         llm_parents = tuple(m.id for m in survivors if m.kind == KIND)

@@ -2,8 +2,11 @@
 
 Every parser returns a :class:`ParseResult` and never raises on any reply text. On
 failure, ``error`` is a short instruction fit to send back to the model when re-asking.
-The donor-game parsers follow Vallinder & Hughes (2024): split on the first
-``"Answer:"`` and read an absolute number of units from what follows.
+The donor-game parsers follow Vallinder & Hughes (2024, arXiv:2412.10270): split on the
+first ``"Answer:"`` and read an absolute number of units from what follows. Their
+``max_units`` is the limit *as the prompt showed it* (:func:`shown_units`), so a model that
+answers the exact figure it was shown is never refused; error messages print that limit
+exactly as shown (:func:`fmt_units`).
 
 Example:
     >>> parse_donation("Justification: be kind.\\nAnswer: 4.5", max_units=10)
@@ -15,9 +18,11 @@ Example:
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -31,6 +36,41 @@ _ANY_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
 _JUSTIFICATION_LABEL = re.compile(r"^\s*\**\s*justification\s*\**\s*:\s*\**\s*", re.IGNORECASE)
 _CODE_FENCE = re.compile(r"```[A-Za-z]*\s*(.*?)```", re.DOTALL)
 _EDGE_NOISE = " \t\r\n\"'`*.!,;:()[]"
+_CENT = Decimal("0.01")
+_WIDE = Context(prec=400)  # enough digits to round any finite float to cents exactly
+
+
+def _cents(x: float) -> Decimal:
+    # The float's shortest decimal form, rounded half-up as a reader would round it
+    # (binary rounding would show 0.125 as 0.12).
+    d = Decimal(repr(float(x)))
+    if not d.is_finite():
+        return d
+    d = d.quantize(_CENT, rounding=ROUND_HALF_UP, context=_WIDE)
+    return d.copy_abs() if d.is_zero() else d
+
+
+def shown_units(x: float) -> float:
+    """Resources as a prompt shows them: rounded half-up to two decimals.
+
+    Example:
+        >>> shown_units(383.3595), shown_units(0.125), shown_units(7.0)
+        (383.36, 0.13, 7.0)
+    """
+    return float(_cents(x))
+
+
+def fmt_units(x: float) -> str:
+    """:func:`shown_units` as text: at most two decimals, no trailing zeros, no exponent.
+
+    Example:
+        >>> fmt_units(383.3595), fmt_units(12345.678), fmt_units(2.5), fmt_units(1e6)
+        ('383.36', '12345.68', '2.5', '1000000')
+    """
+    d = _cents(x)
+    if not d.is_finite():
+        return str(float(x))
+    return f"{d:f}".rstrip("0").rstrip(".")
 
 
 @dataclass(frozen=True)
@@ -64,13 +104,24 @@ def _split_answer(text: str) -> tuple[str | None, str | None]:
 
 
 def _units_format(max_units: float) -> str:
-    return (
-        f"'Justification: <your reasoning> Answer: <number of units between 0 and {max_units:g}>'"
-    )
+    limit = fmt_units(max_units)
+    return f"'Justification: <your reasoning> Answer: <number of units between 0 and {limit}>'"
+
+
+def _out_of_range(units: float, max_units: float) -> bool:
+    return not 0.0 <= units <= max_units or not math.isfinite(units)
+
+
+def _echo(answer: str) -> str:
+    # The model's own figure, as it wrote it (`:g` would show 12345.67 as 12345.7).
+    return answer if len(answer) <= 24 else answer[:20] + "..."
 
 
 def parse_donation(text: str, max_units: float) -> ParseResult[float]:
     """Absolute units donated, from ``... Answer: <number>`` (0 <= units <= max_units).
+
+    ``max_units`` is the donor's resources as shown (:func:`shown_units`); clamping the
+    answer to the unrounded holdings is the caller's job.
 
     Example:
         >>> parse_donation("Answer: 12", max_units=10).error
@@ -87,10 +138,10 @@ def parse_donation(text: str, max_units: float) -> ParseResult[float]:
             justification,
         )
     units = float(match.group(1))
-    if not 0.0 <= units <= max_units:
+    if _out_of_range(units, max_units):
         return _fail(
-            f"Your answer {units:g} is out of range: "
-            f"you can give between 0 and {max_units:g} units.",
+            f"Your answer {_echo(match.group(1))} is out of range: "
+            f"you can give between 0 and {fmt_units(max_units)} units.",
             justification,
         )
     return ParseResult(ok=True, value=units, justification=justification)
@@ -105,7 +156,8 @@ def parse_donate_or_punish(text: str, max_units: float) -> ParseResult[tuple[str
         >>> parse_donate_or_punish("Answer: punish, 2,5", max_units=10).value
         ('punish', 2.5)
     """
-    form = f"'Answer: Donate, x' or 'Answer: Punish, x' with x between 0 and {max_units:g}"
+    limit = fmt_units(max_units)
+    form = f"'Answer: Donate, x' or 'Answer: Punish, x' with x between 0 and {limit}"
     justification, answer = _split_answer(text)
     if answer is None:
         return _fail(f"Your reply has no 'Answer:'. End your reply with {form}.")
@@ -114,9 +166,10 @@ def parse_donate_or_punish(text: str, max_units: float) -> ParseResult[tuple[str
         return _fail(f"Your answer must be EITHER Donate, x OR Punish, x: {form}.", justification)
     action = match.group(1).lower()
     units = float(match.group(2).replace(",", "."))
-    if not 0.0 <= units <= max_units:
+    if _out_of_range(units, max_units):
         return _fail(
-            f"Your answer x={units:g} is out of range: x must be between 0 and {max_units:g}.",
+            f"Your answer x={_echo(match.group(2))} is out of range: "
+            f"x must be between 0 and {limit}.",
             justification,
         )
     return ParseResult(ok=True, value=(action, units), justification=justification)

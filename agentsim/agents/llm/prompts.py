@@ -1,10 +1,13 @@
 """Donor-game prompts, rendered from structured observations through text templates.
 
 The templates (``templates/donor_*.txt``) are written in our own words and carry
-the information of Vallinder & Hughes (2024)'s system, strategy and donation
-prompts. They use ``string.Template`` placeholders (``$name``), which substitute
-text and never evaluate it. Users can replace any template by putting a file of
-the same name in a folder and passing it as ``prompt_dir``.
+the information of Vallinder & Hughes (2024, arXiv:2412.10270)'s system, strategy and
+donation prompts, as in their released notebook: the worked example of a trace uses
+placeholders (X%, Y%, Z%) rather than figures that could anchor a model, and the
+description of the trace follows the run's trace depth. They use ``string.Template``
+placeholders (``$name``), which substitute text and never evaluate it. Users can replace
+any template by putting a UTF-8 file of the same name in a folder and passing it as
+``prompt_dir``; unknown placeholders are refused when the templates are loaded.
 
 Example:
     >>> t = DonorPrompts.load()
@@ -22,23 +25,49 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from agentsim.agents.llm.parsers import fmt_units
 from agentsim.core.errors import UserError
 
-TEMPLATE_NAMES = (
-    "donor_system",
-    "donor_punishment_rule",
-    "donor_strategy_first",
-    "donor_strategy_next",
-    "donor_decision",
-    "donor_answer_units",
-    "donor_answer_punish",
-    "donor_reask",
+__all__ = ["TEMPLATE_NAMES", "DonorPrompts", "fmt_units", "render_trace", "trace_rule"]
+
+_ANSWER_PLACEHOLDERS = frozenset({"own_resources", "multiplier", "punishment_loss"})
+_STRATEGY_PLACEHOLDERS = frozenset({"name", "punishment_rule", "trace_note", "trace_depth"})
+
+#: Each template's name and the placeholders it may use.
+PLACEHOLDERS: Mapping[str, frozenset[str]] = {
+    "donor_system": frozenset(
+        {"endowment", "multiplier", "trace_depth", "trace_rule", "punishment_rule"}
+    ),
+    "donor_punishment_rule": frozenset({"punishment_loss"}),
+    "donor_strategy_first": _STRATEGY_PLACEHOLDERS,
+    "donor_strategy_next": _STRATEGY_PLACEHOLDERS | {"advice", "with_scores"},
+    "donor_decision": frozenset(
+        {
+            "name",
+            "strategy",
+            "generation",
+            "round",
+            "partner",
+            "partner_resources",
+            "trace",
+            "own_resources",
+            "answer_format",
+        }
+    ),
+    "donor_answer_units": _ANSWER_PLACEHOLDERS,
+    "donor_answer_punish": _ANSWER_PLACEHOLDERS,
+    "donor_reask": frozenset({"error"}),
+}
+TEMPLATE_NAMES = tuple(PLACEHOLDERS)
+
+# The notebook's worked example, newest first, with placeholders for the figures.
+_EXAMPLE = (
+    "In round 3, A donated X% of their resources to B.",
+    "In round 2, B donated Y% of their resources to C.",
+    "In round 1, C donated Z% of their resources to D.",
 )
-
-
-def fmt_units(x: float) -> str:
-    """Resources as the prompts show them: at most two decimals, no trailing zeros."""
-    return f"{float(x):.2f}".rstrip("0").rstrip(".")
+# The notebook kept this phrase in the strategy prompt while passing no scores.
+_WITH_SCORES = ", along with their final scores"
 
 
 @dataclass(frozen=True)
@@ -49,18 +78,23 @@ class DonorPrompts:
 
     @classmethod
     def load(cls, prompt_dir: str | Path | None = None) -> DonorPrompts:
-        """Built-in templates, each replaced by ``prompt_dir/<name>.txt`` where that exists."""
+        """Built-in templates, each replaced by ``prompt_dir/<name>.txt`` where that exists.
+
+        Raises:
+            UserError: if ``prompt_dir`` is not a folder, or a template is not UTF-8 text
+                or uses a placeholder its prompt does not fill.
+        """
+        if prompt_dir is not None and not Path(prompt_dir).is_dir():
+            raise UserError(f"prompt_dir {prompt_dir} is not a folder")
         base = resources.files("agentsim.agents.llm") / "templates"
         out = {}
         for name in TEMPLATE_NAMES:
-            text = (base / f"{name}.txt").read_text(encoding="utf-8")
-            if prompt_dir is not None:
-                custom = Path(prompt_dir) / f"{name}.txt"
-                if custom.is_file():
-                    text = custom.read_text(encoding="utf-8")
-                elif not Path(prompt_dir).is_dir():
-                    raise UserError(f"prompt_dir {prompt_dir} is not a folder")
-            out[name] = string.Template(text.strip())
+            custom = Path(prompt_dir) / f"{name}.txt" if prompt_dir is not None else None
+            if custom is not None and custom.is_file():
+                text = _read_template(custom)
+            else:
+                text = (base / f"{name}.txt").read_text(encoding="utf-8")
+            out[name] = _checked_template(name, text.strip())
         return cls(out)
 
     def _render(self, template: str, /, **values: Any) -> str:
@@ -83,11 +117,14 @@ class DonorPrompts:
         punishment: bool,
         punishment_loss: float,
     ) -> str:
+        """The rules of the game (the system prompt, or the head of each strategy prompt
+        when system prompts are switched off)."""
         text = self._render(
             "donor_system",
             endowment=fmt_units(endowment),
             multiplier=fmt_units(multiplier),
             trace_depth=trace_depth,
+            trace_rule=trace_rule(trace_depth),
             punishment_rule=self._punishment_rule(punishment, punishment_loss),
         )
         return "\n".join(line for line in text.splitlines() if line.strip())
@@ -99,25 +136,28 @@ class DonorPrompts:
         advice: Sequence[tuple[str, float | None]] | None,
         punishment: bool,
         punishment_loss: float,
+        trace_depth: int = 3,
     ) -> str:
         """Strategy prompt: generation 1 (``advice`` None) or from survivors' advice.
 
-        ``advice`` holds (strategy, final score or None when scores are withheld).
+        ``advice`` holds (strategy, final score or None when scores are withheld), in the
+        order to show. Without scores the prompt still says "along with their final
+        scores", as the released notebook did.
         """
-        rule = self._punishment_rule(punishment, punishment_loss)
+        values = {
+            "name": name,
+            "punishment_rule": self._punishment_rule(punishment, punishment_loss),
+            "trace_note": trace_note(trace_depth),
+            "trace_depth": trace_depth,
+        }
         if advice is None:
-            return self._render("donor_strategy_first", name=name, punishment_rule=rule)
-        with_scores = any(score is not None for _, score in advice)
+            return self._render("donor_strategy_first", **values)
         lines = [
             f"- (final score {fmt_units(s)}) {text}" if s is not None else f"- {text}"
             for text, s in advice
         ]
         return self._render(
-            "donor_strategy_next",
-            name=name,
-            punishment_rule=rule,
-            advice="\n".join(lines),
-            with_scores=", along with their final scores" if with_scores else "",
+            "donor_strategy_next", **values, advice="\n".join(lines), with_scores=_WITH_SCORES
         )
 
     def decision(
@@ -155,6 +195,83 @@ class DonorPrompts:
         return self._render("donor_reask", error=error)
 
 
+def _read_template(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(
+            f"prompt template {path} is not UTF-8 text (byte {exc.start}: {exc.reason}); "
+            "save it with UTF-8 encoding"
+        ) from None
+
+
+def _checked_template(name: str, text: str) -> string.Template:
+    """The template, refused now (not mid-run) if its placeholders cannot be filled."""
+    template = string.Template(text)
+    allowed = PLACEHOLDERS[name]
+    unknown = sorted(set(template.get_identifiers()) - allowed)
+    if not template.is_valid() or unknown:
+        bad = ", ".join(f"${u}" for u in unknown) or "a malformed $ (write $$ for a dollar sign)"
+        raise UserError(
+            f"prompt template {name}.txt: bad placeholder {bad}; allowed: "
+            + ", ".join(f"${a}" for a in sorted(allowed))
+        )
+    return template
+
+
+def trace_rule(depth: int) -> str:
+    """What a donor is shown of the recipient's past, for the rules (system prompt).
+
+    Follows the released notebook's explanation and its placeholder example, cut to
+    ``depth`` moves: at depth 1 the donor sees one move and no chain.
+
+    Example:
+        >>> "chain" in trace_rule(1), trace_rule(1).count("In round")
+        (False, 1)
+    """
+    if depth <= 0:
+        return "A donor is told nothing about what the recipient did in earlier rounds."
+    if depth == 1:
+        shown = (
+            "Before deciding, a donor is shown the recipient's latest move as a donor only, "
+            "not their earlier moves and not what other players did."
+        )
+    else:
+        shown = (
+            "Before deciding, a donor is shown the recipient's latest move as a donor, then "
+            "what the player who received that move had done before it, and so on: a chain "
+            f"at most {depth} moves back. You do not see several rounds of the recipient's "
+            "own moves."
+        )
+    example = " ".join(_EXAMPLE[: min(depth, len(_EXAMPLE))])
+    return (
+        f"{shown} For example, if it is now round 4 and you are paired with A, you may be "
+        f'shown: "{example}" That is all you know: you do not know what A did in rounds 1 '
+        "or 2, only in round 3."
+    )
+
+
+def trace_note(depth: int) -> str:
+    """The strategy prompts' reminder of what a donor will see, for this trace depth.
+
+    Example:
+        >>> "chain" in trace_note(1), "at most 2 moves back" in trace_note(2)
+        (False, True)
+    """
+    if depth <= 0:
+        return "Keep in mind that you will see nothing of what a recipient did before."
+    if depth == 1:
+        return (
+            "Keep in mind that you will see only a recipient's latest move, not several "
+            "rounds of their history and not what their partners did."
+        )
+    return (
+        "Keep in mind that you will not see several rounds of a recipient's history directly: "
+        "you see their latest move and a chain of their partners' earlier moves, at most "
+        f"{depth} moves back."
+    )
+
+
 def render_trace(observation: Mapping[str, Any], names: Sequence[str]) -> str:
     """The recipient's trace as sentences, newest first (the notebook's format).
 
@@ -172,7 +289,6 @@ def render_trace(observation: Mapping[str, Any], names: Sequence[str]) -> str:
         recipient = names[int(observation["trace_recipient"][k])]
         fraction = float(observation["trace_fraction"][k])
         rnd = int(observation["trace_round"][k]) + 1
-        verb = "punished" if fraction < 0 else "donated"
         pct = f"{abs(fraction) * 100:.2f}%"
         if fraction < 0:
             sentences.append(
@@ -180,7 +296,7 @@ def render_trace(observation: Mapping[str, Any], names: Sequence[str]) -> str:
             )
         else:
             sentences.append(
-                f"In round {rnd}, {donor} {verb} {pct} of their resources to {recipient}."
+                f"In round {rnd}, {donor} donated {pct} of their resources to {recipient}."
             )
         last = recipient
     if length < depth:

@@ -61,6 +61,10 @@ class DonorStrategy(abc.ABC):
 
     kind: ClassVar[str] = ""
     BOUNDS: ClassVar[Mapping[str, tuple[float, float]]] = {}
+    #: Parameters that can act only under one env setting: ``param -> (env key, value)``.
+    #: Elsewhere the parameter must be 0 (an experiment's config refuses anything else), and
+    #: mutation keeps a 0 at 0, so no decision asks for what the env cannot do.
+    ENV_REQUIREMENTS: ClassVar[Mapping[str, tuple[str, str]]] = {}
 
     def __post_init__(self) -> None:
         self.name = self.kind
@@ -89,10 +93,17 @@ class DonorStrategy(abc.ABC):
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
 
     def mutated_params(self, rng: np.random.Generator, sigma: float) -> dict[str, Any]:
-        """Parameters of a child: each bounded parameter moved by N(0, sigma*width), clipped."""
+        """Parameters of a child: each bounded parameter moved by N(0, sigma*width), clipped.
+
+        A parameter of :attr:`ENV_REQUIREMENTS` that is 0 stays 0: mutation varies how
+        strongly a lineage punishes, it does not invent punishment (which the env may not
+        allow). The random draws are the same either way, so streams stay aligned.
+        """
         params = self.params()
         for key, (low, high) in self.BOUNDS.items():
             value = params[key] + rng.normal(0.0, sigma * (high - low))
+            if key in self.ENV_REQUIREMENTS and params[key] == 0:
+                continue
             params[key] = float(np.clip(value, low, high))
         return params
 
@@ -150,6 +161,7 @@ class ImageScoring(DonorStrategy):
         "initial": (0.0, 1.0),
         "punish": (0.0, 1.0),
     }
+    ENV_REQUIREMENTS: ClassVar[Mapping[str, tuple[str, str]]] = {"punish": ("punishment", "costly")}
     threshold: float = 0.3
     generosity: float = 0.6
     initial: float = 0.6

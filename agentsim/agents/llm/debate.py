@@ -1,0 +1,235 @@
+"""LLM debaters for ``debate_v0`` (Taubenfeld et al. 2024; Salvi et al. 2024).
+
+The agent is its prompt templates (``templates/debate/``), two parsers and a fallback,
+driven by :func:`agentsim.agents.llm.driver.ask_and_parse`. It speaks from the shared
+transcript, and answers the attitude survey in a separate call at temperature 0 whose
+reply never enters the transcript (the env keeps surveys out of it). A survey reply
+that never parses becomes the explicit fallback ``"N/A"``, which the env records as a
+failed survey (``score=None``): failures are recorded, never guessed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from agentsim.agents.base import Decision
+from agentsim.agents.llm.driver import Answer, Question, ask_and_parse
+from agentsim.agents.llm.parsers import ParseResult
+from agentsim.agents.llm.promptset import PromptSet
+from agentsim.agents.llm.settings import LLMSettings
+from agentsim.games import debate as debate_rules
+from agentsim.llm.types import LanguageModel
+
+KIND = "llm"
+SURVEY_FALLBACK = "N/A"
+_WORDS_PER_CHAR = 1 / 6  # a rough words-per-character ratio of English prose
+
+PLACEHOLDERS: Mapping[str, frozenset[str]] = {
+    "debate_system": frozenset({"persona", "role_text", "others", "topic", "max_words", "extra"}),
+    "debate_speak": frozenset({"transcript", "phase", "max_words"}),
+    "debate_survey": frozenset(
+        {"transcript", "question", "low", "high", "low_label", "high_label"}
+    ),
+    "debate_reask": frozenset({"error"}),
+}
+
+#: How a role is introduced; any other role name is described as "You speak as a <role>."
+ROLE_TEXT: Mapping[str, str] = {
+    "republican": "You are a Republican and see the topic from a Republican point of view.",
+    "democrat": "You are a Democrat and see the topic from a Democratic point of view.",
+    "default": "You are an American.",
+    "persuader": "Your aim is to persuade the other participant of your side of the proposition.",
+    "persuadee": "You are a member of the public with your own views on the proposition.",
+}
+
+_NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)?")
+
+
+def parse_statement(text: str, max_chars: int) -> ParseResult[str]:
+    """A debate contribution: any non-empty text, cut to ``max_chars``.
+
+    Example:
+        >>> parse_statement("  We should act now.  ", 100).value
+        'We should act now.'
+        >>> parse_statement("   ", 100).ok
+        False
+    """
+    cleaned = text.strip()
+    if not cleaned:
+        return ParseResult(ok=False, error="The reply was empty; write your contribution.")
+    return ParseResult(True, cleaned[:max_chars])
+
+
+def parse_scale(text: str, low: float, high: float) -> ParseResult[str]:
+    """The first number of a survey reply, if it lies in ``[low, high]`` (as text).
+
+    Example:
+        >>> parse_scale("I would say 7 out of 10.", 0, 10).value
+        '7'
+        >>> parse_scale("eleven", 0, 10).ok
+        False
+    """
+    for match in _NUMBER.finditer(text):
+        value = float(match.group().replace(",", "."))
+        if low <= value <= high:
+            return ParseResult(True, f"{value:g}")
+        break
+    return ParseResult(
+        ok=False, error=f"Reply with a single number from {low:g} to {high:g} and nothing else."
+    )
+
+
+@dataclass
+class DebateLLMContext:
+    """What the LLM debaters of one run share: the model stack, settings and prompts."""
+
+    model: LanguageModel
+    settings: LLMSettings
+    prompts: PromptSet
+    max_chars: int = 1200
+
+
+def load_debate_prompts(prompt_dir: str | None = None) -> PromptSet:
+    """The debate templates (``prompt_dir`` replaces any of them)."""
+    return PromptSet.load("debate", PLACEHOLDERS, prompt_dir)
+
+
+class LLMDebater:
+    """A debater whose contributions and survey answers come from a language model."""
+
+    kind = KIND
+
+    def __init__(self, name: str = "debater") -> None:
+        self.name = name
+        self.context: DebateLLMContext | None = None
+        self._seed = 0
+        self._calls = 0
+
+    def params(self) -> dict[str, Any]:
+        return {}
+
+    def bind(self, context: Any) -> None:
+        """Attach the run's shared LLM context (done by the runtime)."""
+        self.context = context
+
+    def reset(self, *, seed: int | None = None) -> None:
+        # Provider seeds derive from the episode seed the runner hands out, so the cache
+        # key of every call is fixed by the run seed, not by dispatch order.
+        self._seed, self._calls = int(seed or 0), 0
+
+    def act(self, observation: Mapping[str, Any]) -> Decision:
+        """Synchronous facade (scripts); runners use :meth:`aact`."""
+        return asyncio.run(self.aact(observation))
+
+    async def aact(self, observation: Mapping[str, Any]) -> Decision:
+        ctx = self._ctx()
+        survey = int(observation["phase"]) == 1
+        system = self._system(observation, ctx)
+        if survey:
+            low, high = scale_of(observation)
+            prompt = self._survey_prompt(observation, ctx)
+            parse = lambda t: parse_scale(t, low, high)  # noqa: E731
+            answer = await self._ask(ctx, system, prompt, "survey", parse, SURVEY_FALLBACK)
+        else:
+            prompt = self._speak_prompt(observation, ctx)
+            parse = lambda t: parse_statement(t, ctx.max_chars)  # noqa: E731
+            answer = await self._ask(ctx, system, prompt, "speak", parse, "(no statement)")
+        return Decision(
+            action=answer.value,
+            rationale=answer.justification,
+            raw=answer.raw,
+            parse_status=answer.status,
+            usage=answer.usage,
+            extra=answer.record_fields(),
+        )
+
+    async def _ask(
+        self,
+        ctx: DebateLLMContext,
+        system: str,
+        prompt: str,
+        purpose: str,
+        parse: Callable[[str], ParseResult[str]],
+        fallback: str,
+    ) -> Answer[str]:
+        s = ctx.settings
+        n = s.max_parse_attempts
+        seeds = [(self._seed + 7919 * (self._calls + i)) % 2**62 for i in range(n)]
+        self._calls += n
+        assert s.model is not None  # a context is only built with a model
+        question = Question(
+            messages=(("system", system), ("user", prompt)),
+            purpose=purpose,
+            agent=self.name,
+            seeds=seeds,
+            model=s.model,
+            # Surveys at temperature 0, as the paper; contributions at the run's temperature.
+            temperature=0.0 if purpose == "survey" else s.temperature,
+            max_tokens=s.max_tokens,
+            api_base=s.api_base,
+        )
+        return await ask_and_parse(
+            ctx.model,
+            question,
+            parse,
+            fallback=fallback,
+            max_attempts=n,
+            reask=lambda e: ctx.prompts.render("debate_reask", error=e),
+        )
+
+    def _system(self, obs: Mapping[str, Any], ctx: DebateLLMContext) -> str:
+        role = str(obs["role"])
+        return ctx.prompts.render(
+            "debate_system",
+            persona=str(obs["persona"]),
+            role_text=ROLE_TEXT.get(role, f"You speak as a {role}."),
+            others="the other participants",
+            topic=str(obs["topic"]),
+            max_words=_max_words(ctx.max_chars),
+            extra=str(obs.get("extra", "")),
+        ).strip()
+
+    def _speak_prompt(self, obs: Mapping[str, Any], ctx: DebateLLMContext) -> str:
+        return ctx.prompts.render(
+            "debate_speak",
+            transcript=str(obs["transcript"]) or "(nobody has spoken yet)",
+            phase=_phase_name(obs),
+            max_words=_max_words(ctx.max_chars),
+        )
+
+    def _survey_prompt(self, obs: Mapping[str, Any], ctx: DebateLLMContext) -> str:
+        low, high = scale_of(obs)
+        return ctx.prompts.render(
+            "debate_survey",
+            transcript=str(obs["transcript"]) or "(the debate has not started)",
+            question=str(obs["question"]),
+            low=f"{low:g}",
+            high=f"{high:g}",
+            low_label="not at all" if low == 0 else "strongly disagree",
+            high_label="extremely" if low == 0 else "strongly agree",
+        )
+
+    def _ctx(self) -> DebateLLMContext:
+        if self.context is None:
+            raise RuntimeError(f"LLM agent {self.name} has no model: call bind(context) first")
+        return self.context
+
+
+def scale_of(obs: Mapping[str, Any]) -> tuple[float, float]:
+    """The survey scale of an observation (the ``scale: lo-hi`` line of ``extra``)."""
+    scale = debate_rules.parse_scale(
+        debate_rules.parse_extra(str(obs.get("extra", ""))).get("scale", "")
+    )
+    return scale if scale is not None else debate_rules.TAUBENFELD_SCALE
+
+
+def _max_words(max_chars: int) -> int:
+    return max(20, int(max_chars * _WORDS_PER_CHAR))
+
+
+def _phase_name(obs: Mapping[str, Any]) -> str:
+    return debate_rules.parse_extra(str(obs.get("extra", ""))).get("phase", "") or "debate"

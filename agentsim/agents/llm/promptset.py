@@ -1,0 +1,88 @@
+"""A study's prompt templates: named ``string.Template`` files with declared placeholders.
+
+Templates substitute text and never evaluate it, so text from other agents or web pages
+stays data. Each template may be replaced by a UTF-8 file of the same name in a user's
+``prompt_dir``; a template using a placeholder its prompt does not fill is refused when
+the set is loaded, not in the middle of a run.
+
+Example:
+    >>> ps = PromptSet.load("debate", {"debate_survey": frozenset({"question", "low", "high"})})
+    >>> "0" in ps.render("debate_survey", question="How serious is it?", low=0, high=10)
+    True
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from agentsim.core.errors import UserError
+
+
+@dataclass(frozen=True)
+class PromptSet:
+    """Loaded, checked templates of one study."""
+
+    templates: Mapping[str, string.Template]
+
+    @classmethod
+    def load(
+        cls,
+        folder: str,
+        placeholders: Mapping[str, frozenset[str]],
+        prompt_dir: str | Path | None = None,
+    ) -> PromptSet:
+        """The built-in templates ``templates/<folder>/<name>.txt``, each replaced by
+        ``prompt_dir/<name>.txt`` where that exists.
+
+        Raises:
+            UserError: a missing ``prompt_dir``, a template that is not UTF-8 text, or
+                one that uses a placeholder its prompt does not fill.
+        """
+        if prompt_dir is not None and not Path(prompt_dir).is_dir():
+            raise UserError(f"prompt_dir {prompt_dir} is not a folder")
+        base = resources.files("agentsim.agents.llm") / "templates" / folder
+        out = {}
+        for name, allowed in placeholders.items():
+            custom = Path(prompt_dir) / f"{name}.txt" if prompt_dir is not None else None
+            if custom is not None and custom.is_file():
+                text = read_template(custom)
+            else:
+                text = (base / f"{name}.txt").read_text(encoding="utf-8")
+            out[name] = checked_template(name, text.strip(), allowed)
+        return cls(out)
+
+    def render(self, name: str, /, **values: Any) -> str:
+        """The template ``name`` with ``values`` substituted."""
+        try:
+            return self.templates[name].substitute(values)
+        except (KeyError, ValueError) as exc:
+            raise UserError(f"prompt template {name}.txt: bad placeholder {exc}") from None
+
+
+def read_template(path: Path) -> str:
+    """A user template's text; anything but UTF-8 text is a UserError naming the file."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"prompt template {path} is not UTF-8 text ({exc.reason})") from None
+    except OSError as exc:
+        raise UserError(f"prompt template {path} cannot be read: {exc.strerror}") from None
+
+
+def checked_template(name: str, text: str, allowed: frozenset[str]) -> string.Template:
+    """A template whose placeholders are all in ``allowed``."""
+    template = string.Template(text)
+    if not template.is_valid():
+        raise UserError(f"prompt template {name}.txt has a malformed $placeholder")
+    unknown = set(template.get_identifiers()) - allowed
+    if unknown:
+        raise UserError(
+            f"prompt template {name}.txt uses unknown placeholders {sorted(unknown)}; "
+            f"allowed: {sorted(allowed)}"
+        )
+    return template
