@@ -137,14 +137,19 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         print("\n".join(list_envs()))
     elif args.command == "agents":
-        from agentsim.agents.registry import agent_kinds
+        from agentsim.agents.registry import kinds_by_env
+        from agentsim.envs.study import study_ids
 
-        print("\n".join(agent_kinds()))
+        study_ids()  # the studies register their kinds
+        for env_id, kinds in kinds_by_env().items():
+            print(
+                f"{env_id}: {', '.join(kinds)}" if env_id != "*" else f"any env: {', '.join(kinds)}"
+            )
     elif args.command == "experiments":
-        from agentsim.runtime.experiment import EXPERIMENTS
+        from agentsim.envs.study import all_experiments
 
-        for name, spec in sorted(EXPERIMENTS.items()):
-            print(f"{name:24s} {spec.env_id:16s} {spec.description}")
+        for name, (study, spec) in sorted(all_experiments().items()):
+            print(f"{name:24s} {study.env_id:16s} {spec.description}")
     elif args.command == "run":
         return run_command(args.experiment, args)
     elif args.command == "replay":
@@ -213,7 +218,8 @@ def _resume(experiment: str | None, args: argparse.Namespace, overrides: list[st
         _check_experiment(experiment, config.experiment, args.resume)
         _preflight(config, check_keys=False)
         done = int((run.checkpoint() or {}).get("generation", 0))
-        print(f"{done} of {config.settings.generations} generations done; for the whole run:")
+        name = config.study.episode_name
+        print(f"{done} of {config.settings.episodes} {name}s done; for the whole run:")
         print(_dry_run_text(config))
         return 0
     with run.lock():  # before anything is written: a live run's files stay untouched
@@ -221,9 +227,11 @@ def _resume(experiment: str | None, args: argparse.Namespace, overrides: list[st
         _check_experiment(experiment, config.experiment, args.resume)
         point = resume_point(run, config)
         if point.completed:
+            name = config.study.episode_name
+            key = next((a for a, k in config.study.aliases.items() if k == "episodes"), "episodes")
             print(
-                f"{run.path} already completed ({point.generation} generations); nothing to do "
-                "(extend it with --set generations=N)"
+                f"{run.path} already completed ({point.generation} {name}s); nothing to do "
+                f"(extend it with --set {key}=N)"
             )
             return 0
         _preflight(config)
@@ -237,11 +245,11 @@ def _check_experiment(named: str | None, actual: str, path: str) -> None:
 
 
 def _resumable(overrides: list[str]) -> list[str]:
-    """The overrides a resume accepts, as bare ``key=value`` (``run.generations`` too)."""
-    from agentsim.runtime.experiment import RESUMABLE_KEYS
-    from agentsim.runtime.loop import EXTENSION_KEYS
+    """The overrides a resume accepts, as bare ``key=value`` (``run.episodes`` too)."""
+    from agentsim.runtime.experiment import EXTENSION_KEYS, RESUMABLE_KEYS
 
-    allowed = (*RESUMABLE_KEYS, *EXTENSION_KEYS)
+    # "generations" is the donor game's name of "episodes" (its study's alias).
+    allowed = (*RESUMABLE_KEYS, *EXTENSION_KEYS, "generations")
     out = []
     for item in overrides:
         key, _, value = item.partition("=")
@@ -299,7 +307,9 @@ def _execute(run: Any, config: Any, *, quiet: bool, start: Any = None) -> int:
     from agentsim.runtime.loop import RunInterrupted, RunStopped, run_experiment
     from agentsim.runtime.progress import ProgressBar
 
-    bar = ProgressBar(f"{config.experiment} generations", enabled=False if quiet else None)
+    bar = ProgressBar(
+        f"{config.experiment} {config.study.episode_name}s", enabled=False if quiet else None
+    )
     stop = threading.Event()
     try:
         with _first_ctrl_c_stops(stop):
@@ -318,35 +328,26 @@ def _execute(run: Any, config: Any, *, quiet: bool, start: Any = None) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
-    _print_run_result(run.path, summary)
+    _print_run_result(run.path, summary, config.study)
     return 0
 
 
 def _dry_run_text(config: Any) -> str:
-    from agentsim.evolution.population import parse_population
-
-    n_llm = sum(m.kind == "llm" for m in parse_population(config.settings.population))
-    if not config.llm.model or n_llm == 0:
-        return f"{config.experiment}: scripted agents only: 0 LLM calls, 0 tokens, $0.00"
     from agentsim.runtime.llm_runtime import estimate
 
-    e = estimate(
-        config.llm,
-        config.env,
-        config.settings.generations,
-        n_llm,
-        config.settings.survival_fraction,
-    )
+    e = estimate(config)
+    episodes = f"{config.settings.episodes} {config.study.episode_name}s"
+    if not e["calls"]:
+        return f"{config.experiment}: scripted agents only: 0 LLM calls, 0 tokens, $0.00"
     cost = (
-        "unknown (LiteLLM has no price for this model)"
+        "unknown (no price for this model: --set price_in_per_mtok=X price_out_per_mtok=Y)"
         if e["cost_usd"] is None
         else f"${e['cost_usd']:.2f}"
     )
+    detail = ", ".join(f"{n} {kind}" for kind, n in e["detail"].items())
     return (
-        f"{config.experiment} with {config.llm.model}: {n_llm} LLM agents, "
-        f"{config.settings.generations} generations\n"
-        f"LLM calls:  {e['calls']} ({e['decision_calls']} decisions, "
-        f"{e['strategy_calls']} strategies; more if replies need re-asking)\n"
+        f"{config.experiment} with {config.llm.model}: {e['n_llm']} LLM agents, {episodes}\n"
+        f"LLM calls:  {e['calls']} ({detail}; more if replies need re-asking)\n"
         f"tokens:     ~{e['prompt_tokens']:,} prompt + ~{e['completion_tokens']:,} completion\n"
         f"cost:       {cost}\nnothing was called (dry run)"
     )
@@ -361,11 +362,9 @@ def replay_command(path: Path, *, quiet: bool) -> int:
     return 0 if result.identical else 1
 
 
-def _print_run_result(path: Path, summary: dict[str, Any]) -> None:
-    print(f"{'gen':>4} {'mean final resources':>21} {'mean donation':>14}")
-    for g in summary["generations"]:
-        res, don = g["mean_final_resources"], g["mean_donation_fraction"]
-        print(f"{g['generation']:>4} {res:>21.2f} {don if don is None else f'{don:.3f}':>14}")
+def _print_run_result(path: Path, summary: dict[str, Any], study: Any) -> None:
+    for line in study.summary_lines(summary):
+        print(line)
     llm, decisions = summary["llm"], summary["decisions"]
     if llm.get("calls"):
         cost = "unknown" if llm["cost_usd"] is None else f"${llm['cost_usd']:.4f}"
@@ -377,10 +376,7 @@ def _print_run_result(path: Path, summary: dict[str, Any]) -> None:
         )
     print(f"run directory: {path}")
     print(f"summary:       {path / 'summary.json'}")
-    print(
-        f"status: {summary['status']}; generations: {summary['generations_completed']}; "
-        f"final mean resources: {summary['final_mean_resources']:.2f}"
-    )
+    print(f"status: {summary['status']}; {study.episode_name}s: {summary['episodes_completed']}")
 
 
 def _report(path: Path, *, as_json: bool) -> int:
@@ -395,10 +391,14 @@ def _report(path: Path, *, as_json: bool) -> int:
     if not events.is_file():
         raise UserError(f"{path} has no events.jsonl yet")
     try:
+        config = run.config()
+        env_id = config.get("env_id")
         text = (
-            json.dumps(run_statistics(events), indent=2)
+            json.dumps(
+                run_statistics(events, env_id if isinstance(env_id, str) else None), indent=2
+            )
             if as_json
-            else text_report(events, run.config())
+            else text_report(events, config)
         )
     except ValueError as exc:  # a corrupt event log
         raise UserError(str(exc)) from None
@@ -423,13 +423,19 @@ def settings_help() -> str:
     validation (the error it raises for an invalid value), descriptions from its docstring.
     """
     from agentsim.agents.llm.settings import LLMSettings
-    from agentsim.runtime.experiment import EXPERIMENTS, EvolutionSettings, env_config_class
+    from agentsim.envs.study import STUDIES, all_experiments
+    from agentsim.runtime.experiment import EVOLUTION_KEYS, RunSettings
 
-    sections: list[tuple[str, type]] = [("generation loop", EvolutionSettings)]
-    for env_id in sorted({spec.env_id for spec in EXPERIMENTS.values()}):
-        sections.append((f"environment {env_id}", env_config_class(env_id)))
-    sections.append(("LLM agents (with --model)", LLMSettings))
-    lines = ["--set KEY=VALUE keys (KEY=default: allowed values):"]
+    sections: list[tuple[str, type]] = [("run.* (every study)", RunSettings)]
+    for env_id, study in STUDIES.items():
+        sections.append((f"env.* of {env_id}", study.config))
+    sections.append(("llm.* (LLM agents, with --model)", LLMSettings))
+    lines = [
+        "--set KEY=VALUE keys (KEY=default: allowed values); a bare KEY is fine when one "
+        "namespace has it,",
+        f"else write run.KEY, env.KEY or llm.KEY. {', '.join(EVOLUTION_KEYS)}: studies with "
+        "evolution only; the donor game calls run.episodes generations.",
+    ]
     for title, cls in sections:
         lines += ["", f"{title} ({cls.__name__}):"]
         docs = _attribute_docs(cls)
@@ -439,7 +445,7 @@ def settings_help() -> str:
                 lines += textwrap.wrap(
                     docs[f.name], 96, initial_indent="      ", subsequent_indent="      "
                 )
-    changed = {n: {**s.env_defaults, **s.settings_defaults} for n, s in EXPERIMENTS.items()}
+    changed = {n: {**e.env, **e.run} for n, (_, e) in all_experiments().items()}
     overrides = [
         f"  {name}: " + ", ".join(f"{k}={v}" for k, v in values.items())
         for name, values in sorted(changed.items())

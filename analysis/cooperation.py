@@ -1,4 +1,4 @@
-"""Cooperation statistics of donor-game runs (Vallinder & Hughes 2024, §1.3 of the spec).
+"""Cooperation statistics of donor-game runs (Vallinder & Hughes 2024, arXiv:2412.10270).
 
 All functions take the list of records of one run (``agentsim.core.records.load_records``)
 and return plain dicts keyed by generation, so they combine across seeds with
@@ -136,3 +136,53 @@ def across_seeds(per_run: Sequence[Mapping[int, float]]) -> dict[int, dict[str, 
 
 def _mean(values: Sequence[float]) -> float:
     return sum(values) / len(values) if values else 0.0
+
+
+def statistics(records: Sequence[Record]) -> dict[str, Any]:
+    """All cooperation statistics of one donor-game run, JSON-ready."""
+    return {
+        "mean_final_resources": mean_final_resources(records),
+        "mean_donation_fraction": mean_donation_by_generation(records),
+        "donation_trend_per_generation": donation_trend(records),
+        "selection_differential": selection_differential(records),
+        "punishment_frequency": punishment_frequency(records),
+        "reciprocity_correlation": reciprocity_correlation(records),
+        "donation_fractions": donation_fractions(records),
+    }
+
+
+def _fmt(value: float | None, spec: str = ".3f") -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def text_section(s: Mapping[str, Any]) -> str:
+    """The per-generation table and the run-level statistics as text."""
+    lines = [
+        f"{'gen':>4} {'mean final res':>15} {'mean donation':>14} "
+        f"{'sel. diff':>10} {'punish freq':>12} {'recip. r':>9}"
+    ]
+    recip = s["reciprocity_correlation"]["by_generation"]
+    for g, res in s["mean_final_resources"].items():
+        lines.append(
+            f"{g:>4} {res:>15.2f} {_fmt(s['mean_donation_fraction'].get(g)):>14} "
+            f"{_fmt(s['selection_differential'].get(g)):>10} "
+            f"{_fmt(s['punishment_frequency'].get(g)):>12} "
+            f"{_fmt(recip.get(g, {}).get('r')):>9}"
+        )
+    overall = s["reciprocity_correlation"]["overall"]
+    lines += [
+        "",
+        f"donation trend: {_fmt(s['donation_trend_per_generation'], '+.4f')} per generation",
+        f"reciprocity (donation vs recipient's last shown donation): r = {_fmt(overall['r'])} "
+        f"(n = {overall['n']})",
+    ]
+    return "\n".join(lines)
+
+
+def _register() -> None:
+    from analysis.report import Section, register_section
+
+    register_section("donor_game_v0", Section("cooperation", statistics, text_section))
+
+
+_register()

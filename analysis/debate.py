@@ -483,3 +483,12 @@ def text_section(stats: Mapping[str, Any]) -> str:
         fails = c["survey_failures"]
         lines.append(f"  survey failures: {fails['total']} (fallback {fails['fallback']})")
     return "\n".join(lines) if lines else "debate: no taubenfeld episodes"
+
+
+def _register() -> None:
+    from analysis.report import Section, register_section
+
+    register_section("debate_v0", Section("debate", summarise, text_section))
+
+
+_register()

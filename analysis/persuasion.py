@@ -295,3 +295,12 @@ def text_section(stats: Mapping[str, Any]) -> str:
     elif not ors["converged"]:
         lines.append("  odds ratios: the fit did not converge; do not use them")
     return "\n".join(lines)
+
+
+def _register() -> None:
+    from analysis.report import Section, register_section
+
+    register_section("debate_v0", Section("persuasion", summarise, text_section))
+
+
+_register()

@@ -6,12 +6,13 @@ Measures:
      driven by a loop that only builds action dicts (no policy cost).
   2. Vectorised rules path: the whole population per round as arrays
      (``agentsim.games.donor.play_games`` + scripted strategies' ``decide_batch``), against
-     a frozen copy of the path before issue 6 item 16, interleaved in this process, with a
-     bit-for-bit check that both give the same final resources.
+     a frozen copy of the path before issue 6 item 16 (rules and strategies' batch rules),
+     and the new rules with the old strategies' batch rules, interleaved in this process,
+     with a bit-for-bit check that all three give the same final resources.
   3. End to end: a 1,000-agent scripted population for 100 generations through
      ``agentsim run`` machinery (records at the ``summary`` level).
 
-Run:  python bench/donor_throughput.py [--quick]
+Run:  python bench/donor_throughput.py [--quick] [--only api|rules|end-to-end]
 """
 
 from __future__ import annotations
@@ -117,6 +118,43 @@ def _before_resolve_round(cfg, state, donors, recipients, actions, round_index):
 STRATEGIES = (TraceAverage(), ImageScoring(), Standing())
 
 
+# Frozen copies of the strategies' batch rules before issue 6 item 16: the validity mask and
+# decay**k rebuilt on every call, standing walked entry by entry.
+
+
+def _before_valid(batch):
+    return np.arange(batch.fraction.shape[1])[None, :] < batch.length[:, None]
+
+
+def _before_trace_average(s, batch):
+    depth = batch.fraction.shape[1]
+    weights = s.decay ** np.arange(depth) * _before_valid(batch)
+    total = weights.sum(axis=1)
+    shown = np.clip(batch.fraction, 0.0, 1.0)
+    mean = (weights * shown).sum(axis=1) / np.where(total > 0, total, 1.0)
+    low, high = min(s.floor, s.cap), max(s.floor, s.cap)
+    return np.where(total > 0, np.clip(mean + s.bonus, low, high), s.initial)
+
+
+def _before_image_scoring(s, batch, good=None):
+    good = batch.fraction[:, 0] >= s.threshold if good is None else good
+    out = np.where(good, s.generosity, -s.punish)
+    return np.where(batch.length > 0, out, s.initial)
+
+
+def _before_standing(s, batch):
+    valid = _before_valid(batch)
+    next_good = np.ones(len(batch.length), dtype=bool)
+    for k in range(batch.fraction.shape[1] - 1, -1, -1):
+        good_k = (batch.fraction[:, k] >= s.threshold) | ~next_good
+        next_good = np.where(valid[:, k], good_k, True)
+    return _before_image_scoring(s, batch, next_good)
+
+
+BEFORE_DECIDE = (_before_trace_average, _before_image_scoring, _before_standing)
+NOW_DECIDE = tuple(type(s).decide_batch for s in STRATEGIES)
+
+
 def _kinds(n_agents):
     return np.arange(n_agents) % len(STRATEGIES)
 
@@ -143,9 +181,11 @@ def before_generation(cfg, schedule):
         if r == 0:
             state = _before_new_state(cfg)
         actions = np.empty(len(donors))
-        for strategy, (where, theirs) in zip(STRATEGIES, groups, strict=True):
+        for strategy, decide, (where, theirs) in zip(
+            STRATEGIES, BEFORE_DECIDE, groups, strict=True
+        ):
             batch = TraceBatch(state[1][theirs], state[2][theirs, :, 3])
-            actions[where] = strategy.decide_batch(batch)
+            actions[where] = decide(strategy, batch)
         _before_resolve_round(cfg, state, donors, recipients, actions, r)
         if r == cfg.rounds - 1:
             finals.append(state[0])
@@ -170,14 +210,19 @@ def grouped_plans(cfg):
     return plans, groups
 
 
-def now_generation(cfg, plans, groups):
-    """One generation on the current path; returns the (games, agents) final resources."""
+def now_generation(cfg, plans, groups, decide=NOW_DECIDE):
+    """One generation on the current rules; returns the (games, agents) final resources.
+
+    ``decide``: the strategies' batch rules (default: today's; ``BEFORE_DECIDE``: the old).
+    """
 
     def policy(plan, lengths, fractions):
         return np.concatenate(
             [
-                strategy.decide_batch(TraceBatch(lengths[where], fractions[where]))
-                for strategy, where in zip(STRATEGIES, groups[plan.round_index], strict=True)
+                rule(strategy, TraceBatch(lengths[where], fractions[where]))
+                for strategy, rule, where in zip(
+                    STRATEGIES, decide, groups[plan.round_index], strict=True
+                )
             ]
         )
 
@@ -188,8 +233,10 @@ def now_generation(cfg, plans, groups):
 def identical_results(n_agents):
     cfg = donor.DonorGameConfig(agents=n_agents)
     before = before_generation(cfg, before_groups(cfg))
-    now = now_generation(cfg, *grouped_plans(cfg))
-    return before.tobytes() == now.tobytes()
+    plans, groups = grouped_plans(cfg)
+    rules_only = now_generation(cfg, plans, groups, BEFORE_DECIDE)
+    now = now_generation(cfg, plans, groups)
+    return before.tobytes() == rules_only.tobytes() == now.tobytes()
 
 
 def _decisions_per_s(play, cfg, seconds):
@@ -201,17 +248,23 @@ def _decisions_per_s(play, cfg, seconds):
 
 
 def vectorised_comparison(n_agents, seconds, repeats=3):
-    """Best-of-``repeats`` donor decisions/s of both paths, interleaved in this process."""
+    """Best-of-``repeats`` donor decisions/s: before, new rules + old strategies, now.
+
+    The three paths are interleaved in this process, so load changes hit them alike.
+    """
     cfg = donor.DonorGameConfig(agents=n_agents)
     plans, groups = grouped_plans(cfg)
     schedule = before_groups(cfg)
-    before, now = 0.0, 0.0
+    paths = (
+        lambda: before_generation(cfg, schedule),
+        lambda: now_generation(cfg, plans, groups, BEFORE_DECIDE),
+        lambda: now_generation(cfg, plans, groups),
+    )
+    best = [0.0] * len(paths)
     for _ in range(repeats):
-        before = max(
-            before, _decisions_per_s(lambda: before_generation(cfg, schedule), cfg, seconds)
-        )
-        now = max(now, _decisions_per_s(lambda: now_generation(cfg, plans, groups), cfg, seconds))
-    return before, now
+        for i, play in enumerate(paths):
+            best[i] = max(best[i], _decisions_per_s(play, cfg, seconds))
+    return tuple(best)
 
 
 def end_to_end(n_agents, generations):
@@ -239,24 +292,45 @@ def end_to_end(n_agents, generations):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="short timings (smoke run)")
+    parser.add_argument(
+        "--only", choices=("api", "rules", "end-to-end"), help="run one section (default: all)"
+    )
     args = parser.parse_args()
     seconds = 0.3 if args.quick else 2.0
     print(
         f"machine: {platform.machine()} {platform.processor() or ''}, "
         f"python {platform.python_version()}, numpy {np.__version__}"
     )
+    if args.only in (None, "api"):
+        api_section(seconds)
+    if args.only in (None, "rules"):
+        rules_section(seconds)
+    if args.only in (None, "end-to-end"):
+        end_to_end_section(10 if args.quick else 100)
+
+
+def api_section(seconds):
     print("\n[1] PettingZoo API, 12 agents, default config vs rps_v2")
     for k, v in api_comparison(seconds).items():
         print(f"  {k:48s} {v:14,.2f}")
+
+
+def rules_section(seconds):
     print("\n[2] vectorised rules path (whole population per round), donor-decisions/s")
-    print(f"  {'agents':>7}  {'before':>12}  {'now':>12}  ratio  bit-identical")
+    print("  before: rules and strategies before issue 6 item 16; rules only: new rules, old")
+    print("  strategies' batch rules; now: both new. Ratios are against before.")
+    header = f"  {'agents':>7}  {'before':>12}  {'rules only':>12}  {'now':>12}"
+    print(f"{header}  {'ratio':>5}  {'ratio':>5}  bit-identical")
     for n in (1_000, 10_000, 100_000):
-        before, now = vectorised_comparison(n, seconds)
+        before, rules_only, now = vectorised_comparison(n, seconds)
         print(
-            f"  {n:>7,}  {before:12,.0f}  {now:12,.0f}  {now / before:5.2f}  {identical_results(n)}"
+            f"  {n:>7,}  {before:12,.0f}  {rules_only:12,.0f}  {now:12,.0f}"
+            f"  {rules_only / before:5.2f}  {now / before:5.2f}  {identical_results(n)}"
         )
+
+
+def end_to_end_section(gens):
     print("\n[3] end to end, scripted population through run_experiment (record=summary)")
-    gens = 10 if args.quick else 100
     for k, v in end_to_end(1_000, gens).items():
         print(f"  {k:48s} {v:14,.2f}" if isinstance(v, float) else f"  {k:48s} {v:>14}")
 

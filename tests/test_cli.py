@@ -43,13 +43,13 @@ def test_run_then_report(tmp_path, capsys):
     assert "run directory:" in out and "summary.json" in out
     (run_dir,) = tmp_path.iterdir()
     config = json.loads((run_dir / "config.json").read_text())
-    assert config["env"]["pairing"] == "released_code" and config["settings"]["generations"] == 3
+    assert config["env"]["pairing"] == "released_code" and config["run"]["episodes"] == 3
     assert main(["report", str(run_dir)]) == 0
     report = capsys.readouterr().out
     assert "mean final res" in report and "reciprocity" in report
     assert main(["report", str(run_dir), "--json"]) == 0
     stats = json.loads(capsys.readouterr().out)
-    assert set(stats["mean_final_resources"]) == {"1", "2", "3"}
+    assert set(stats["cooperation"]["mean_final_resources"]) == {"1", "2", "3"}
 
 
 def test_dry_run_calls_nothing_and_writes_nothing(tmp_path, capsys):

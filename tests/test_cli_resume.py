@@ -40,12 +40,12 @@ def test_set_generations_extends_a_finished_run(tmp_path, capsys):
     assert main(["run", "--resume", str(run_dir), "--set", "run.generations=3", "--quiet"]) == 0
     assert main(["run", "--resume", str(run_dir), "--set", "generations=4", "--quiet"]) == 0
     assert _events(run_dir) == _events(full)
-    assert json.loads((run_dir / "config.json").read_text())["settings"]["generations"] == 4
+    assert json.loads((run_dir / "config.json").read_text())["run"]["episodes"] == 4
     summary = (run_dir / "summary.json").read_text()
     assert summary == (full / "summary.json").read_text()
     capsys.readouterr()
     assert main(["run", "--resume", str(run_dir), "--set", "generations=3"]) == 2
-    assert "generations can only grow" in capsys.readouterr().err
+    assert "(generations) can only grow" in capsys.readouterr().err
 
 
 def test_an_edited_config_is_refused_naming_the_key(tmp_path, capsys):

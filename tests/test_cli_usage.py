@@ -10,7 +10,7 @@ import agentsim
 from agentsim.agents.llm.settings import LLMSettings
 from agentsim.cli import main, settings_help
 from agentsim.games.donor import DonorGameConfig
-from agentsim.runtime.experiment import EvolutionSettings
+from agentsim.runtime.experiment import RunSettings
 
 
 def _cli(*args):
@@ -34,7 +34,7 @@ def test_version_through_python_dash_m():
     assert result.stdout.strip() == f"agentsim {agentsim.__version__}"
 
 
-@pytest.mark.parametrize("cls", [EvolutionSettings, DonorGameConfig, LLMSettings])
+@pytest.mark.parametrize("cls", [RunSettings, DonorGameConfig, LLMSettings])
 def test_run_help_lists_every_set_key_with_its_default(cls):
     text = settings_help()
     for f in dataclasses.fields(cls):
@@ -49,11 +49,11 @@ def test_run_help_shows_allowed_values_from_the_validators(capsys):
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
     assert "  pairing=paper: paper, released_code\n" in out
-    assert "  generations=10: an integer in [1, 100000]\n" in out
+    assert "  episodes=1: an integer in [1, 100000]\n" in out
     assert "  cache=read_write: read_write, off, replay\n" in out
     assert "  budget_usd=none: a number >= 0.0, or none\n" in out
     assert "  inherit_scores=true: true or false\n" in out
-    assert "number of generations (paper: 10)." in out  # from the docstring
+    assert "calls this key generations" in out  # from the docstring
     assert "donor-game-punishment: punishment=costly" in out
 
 

@@ -6,8 +6,8 @@ writes records through :func:`make_record` and ``analysis/`` reads them through
 :func:`load_records`, so nothing else needs to know field names by heart.
 
 Example:
-    >>> r = make_record("checkpoint", generation=3)
-    >>> r["v"], r["type"], r["generation"]
+    >>> r = make_record("checkpoint", episode=3)
+    >>> r["v"], r["type"], r["episode"]
     (1, 'checkpoint', 3)
 """
 
@@ -29,35 +29,24 @@ Record = dict[str, Any]
 RECORD_FIELDS: dict[str, tuple[str, ...]] = {
     # One per run (and one more per resume).
     "run_start": ("run_id", "experiment", "env", "seed", "resumed_from"),
-    # Population and seating of a generation: seats[i] is the member on seat i.
+    # Seating of an episode of a study without evolution: seats[i] is the member on seat i.
+    "episode_start": ("episode", "seats", "kinds"),
+    # End of such an episode; the study's env adds its statistics (``episode_stats``).
+    "episode_end": ("episode",),
+    # Population and seating of a generation (an episode of a study with evolution).
     "generation_start": ("generation", "seats", "kinds"),
     # One agent decision (scripted or LLM); parse_status in PARSE_STATUSES. The runner
     # adds the env's context (generation, game, round) where the observation has it.
     "decision": ("step", "agent", "action", "parse_status"),
-    # One donor-game interaction; kind is "donate" or "punish".
-    "transfer": (
-        "generation",
-        "game",
-        "round",
-        "donor",
-        "recipient",
-        "kind",
-        "fraction",
-        "amount",
-        "donor_before",
-        "recipient_before",
-        "shown_fraction",
-    ),
-    # Final resources of one game.
-    "game_end": ("generation", "game", "final_resources"),
     # Survivors chosen at the end of a generation.
     "selection": ("generation", "method", "scores", "survivors", "removed"),
     # A new member and where its strategy came from.
     "reproduction": ("generation", "child", "parents", "kind", "params"),
-    # Per-generation aggregate written after selection; the env adds its statistics
-    # (the donor game: mean_final_resources, mean_donation_fraction, donor_decisions,
-    # punishments).
+    # Per-generation aggregate written after selection; the study's env adds its
+    # statistics (``episode_stats``; the donor game: mean_final_resources, ...).
     "generation_end": ("generation",),
+    # A judgement of an observer or judge (rule-based or LLM): score, label, rationale.
+    "judgement": ("judge", "item", "score", "parse_status"),
     # One LLM request through the adapter (after retries).
     "llm_call": (
         "model",
@@ -72,10 +61,10 @@ RECORD_FIELDS: dict[str, tuple[str, ...]] = {
         "error",
         "cached",
     ),
-    # Written after each completed generation's checkpoint file.
-    "checkpoint": ("generation",),
+    # Written after each completed episode (generation), with the checkpoint file.
+    "checkpoint": ("episode",),
     # End of a run; status is "completed" or "stopped" (with a reason).
-    "run_end": ("status", "generations_completed"),
+    "run_end": ("status", "episodes_completed"),
 }
 
 PARSE_STATUSES = ("scripted", "ok", "reasked", "fallback")
@@ -192,7 +181,8 @@ _FIELD_TYPES: Mapping[str, tuple[Callable[[Any], bool], str]] = {
     "mean_donation_fraction": (_map_of_numbers, "an object of numbers"),
     "donor_decisions": (_is_int, "an integer"),
     "punishments": (_is_int, "an integer"),
-    "generations_completed": (_is_int, "an integer"),
+    "episodes_completed": (_is_int, "an integer"),
+    "episode": (_is_int, "an integer"),
     "attempts": (_is_int, "an integer"),
     "prompt_tokens": (_optional(_is_int), "an integer or null"),
     "completion_tokens": (_optional(_is_int), "an integer or null"),

@@ -58,7 +58,7 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -66,13 +66,36 @@ from gymnasium import spaces
 from gymnasium.utils import seeding
 from pettingzoo import ParallelEnv
 
-from agentsim.core.records import Record, make_record
+from agentsim.core.records import Record, make_record, register_record_type
 from agentsim.games import donor
 
 _BIG = float(np.finfo(np.float64).max)
 
 
 # pettingzoo ships no type information, so ParallelEnv is Any to mypy.
+#: The record types of this env (registered with the schema on import).
+RECORD_TYPES: Mapping[str, tuple[str, ...]] = {
+    # One donor-game interaction; kind is "donate" or "punish".
+    "transfer": (
+        "generation",
+        "game",
+        "round",
+        "donor",
+        "recipient",
+        "kind",
+        "fraction",
+        "amount",
+        "donor_before",
+        "recipient_before",
+        "shown_fraction",
+    ),
+    # Final resources of one game.
+    "game_end": ("generation", "game", "final_resources"),
+}
+for _type, _fields in RECORD_TYPES.items():
+    register_record_type(_type, _fields)
+
+
 class DonorGameEnv(ParallelEnv[str, dict[str, Any], np.ndarray]):  # type: ignore[misc]
     """Parallel PettingZoo env of one donor-game generation (see module docstring)."""
 
@@ -338,7 +361,7 @@ class DonorGameEnv(ParallelEnv[str, dict[str, Any], np.ndarray]):  # type: ignor
             raise RuntimeError("donor_game_v0: scores() needs a finished episode")
         return donor.generation_scores(self.config, self.final_resources)
 
-    def episode_records(self, ids: list[str]) -> list[Record]:
+    def episode_records(self, ids: Sequence[str]) -> list[Record]:
         """One ``game_end`` record per game of the finished episode (``ids``: name per seat)."""
         return [
             make_record(
@@ -350,7 +373,7 @@ class DonorGameEnv(ParallelEnv[str, dict[str, Any], np.ndarray]):  # type: ignor
             for game, final in enumerate(self.final_resources)
         ]
 
-    def generation_stats(self, ids: list[str]) -> dict[str, Any]:
+    def episode_stats(self, ids: Sequence[str]) -> dict[str, Any]:
         """Fields of the ``generation_end`` record (``ids``: name per seat)."""
         return {
             "mean_final_resources": float(self.final_resources.mean()),

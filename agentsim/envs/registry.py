@@ -1,5 +1,9 @@
 """Environment registry: ``make_env`` and ``list_envs``.
 
+Every study registers its env (see :mod:`agentsim.envs.study`); :func:`register_env`
+adds a bare env factory (no study: it can be made and played with ``run_episode``,
+but ``agentsim run`` needs a study).
+
 Example:
     >>> from agentsim.envs.registry import list_envs, make_env
     >>> "donor_game_v0" in list_envs()
@@ -15,30 +19,34 @@ from typing import Any
 
 from agentsim.core.errors import ConfigError
 
-# env id -> "module:factory"; imported lazily so that listing envs is cheap.
-_ENVS: dict[str, str] = {
-    "donor_game_v0": "agentsim.envs.donor_game:DonorGameEnv",
-}
+# env id -> "module:factory" or a factory, for envs registered without a study.
+_ENVS: dict[str, str | Callable[..., Any]] = {}
 
 
 def register_env(env_id: str, entry_point: str | Callable[..., Any]) -> None:
     """Register an environment factory (``"module:attr"`` or a callable) under an id."""
-    if isinstance(entry_point, str):
-        _ENVS[env_id] = entry_point
-    else:
-        _ENVS[env_id] = f"{entry_point.__module__}:{entry_point.__qualname__}"
+    _ENVS[env_id] = entry_point
 
 
 def list_envs() -> list[str]:
-    """Ids of all registered environments, sorted."""
-    return sorted(_ENVS)
+    """Ids of all registered environments (with or without a study), sorted."""
+    from agentsim.envs.study import study_ids
+
+    return sorted({*_ENVS, *study_ids()})
 
 
 def env_factory(env_id: str) -> Callable[..., Any]:
     """The factory registered for ``env_id``; unknown ids raise ConfigError."""
-    if env_id not in _ENVS:
-        raise ConfigError("env", env_id, list_envs())
-    module, _, attr = _ENVS[env_id].partition(":")
+    from agentsim.envs.study import STUDIES
+
+    entry = _ENVS.get(env_id)
+    if entry is None:
+        if env_id not in STUDIES:
+            raise ConfigError("env", env_id, list_envs())
+        return STUDIES.get(env_id).make_env
+    if callable(entry):
+        return entry
+    module, _, attr = entry.partition(":")
     factory: Callable[..., Any] = getattr(importlib.import_module(module), attr)
     return factory
 

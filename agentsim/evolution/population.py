@@ -20,7 +20,11 @@ from agentsim.agents.registry import make_agent
 
 @dataclass(frozen=True)
 class Member:
-    """One agent of a population: ``id`` follows the paper's ``"<generation>_<i>"``."""
+    """One agent of a population: ``id`` follows the paper's ``"<generation>_<i>"``.
+
+    ``kind`` is looked up among the kinds of the env the population lives in (see
+    :func:`agentsim.agents.registry.make_agent`).
+    """
 
     id: str
     kind: str
@@ -37,9 +41,9 @@ class Member:
     def from_json(d: dict[str, Any]) -> Member:
         return Member(d["id"], d["kind"], dict(d["params"]), d["born"], tuple(d["parents"]))
 
-    def build(self) -> Any:
-        """A fresh agent for this member."""
-        return make_agent(self.kind, name=self.id, **self.params)
+    def build(self, env: str | None = None) -> Any:
+        """A fresh agent for this member, of its kind in ``env``."""
+        return make_agent(self.kind, env=env, name=self.id, **self.params)
 
 
 class Reproducer(Protocol):
@@ -69,6 +73,7 @@ class MutationReproducer:
     """
 
     sigma: float = 0.05
+    env: str | None = None
 
     async def reproduce(
         self,
@@ -81,14 +86,14 @@ class MutationReproducer:
         children = []
         for child_id in new_member_ids(generation, n_new):
             parent = survivors[int(rng.integers(len(survivors)))]
-            template = parent.build()
+            template = parent.build(self.env)
             mutate = getattr(template, "mutated_params", None)
             params = mutate(rng, self.sigma) if mutate is not None else dict(parent.params)
             children.append(Member(child_id, parent.kind, params, generation, (parent.id,)))
         return children
 
 
-def parse_population(spec: str, generation: int = 1) -> list[Member]:
+def parse_population(spec: str, generation: int = 1, env: str | None = None) -> list[Member]:
     """Members from ``"kind:count,kind[key=value;key=value]:count"``, ids ``"1_1"``...
 
     Parameters in brackets override the kind's defaults.
@@ -99,7 +104,7 @@ def parse_population(spec: str, generation: int = 1) -> list[Member]:
         >>> parse_population("image_scoring[punish=0.5]:1")[0].params["punish"]
         0.5
     """
-    parts = population_parts(spec)
+    parts = population_parts(spec, env)
     members = [(kind, params) for kind, params, n in parts for _ in range(n)]
     ids = new_member_ids(generation, len(members))
     return [
@@ -108,7 +113,7 @@ def parse_population(spec: str, generation: int = 1) -> list[Member]:
     ]
 
 
-def population_parts(spec: str) -> list[tuple[str, dict[str, Any], int]]:
+def population_parts(spec: str, env: str | None = None) -> list[tuple[str, dict[str, Any], int]]:
     """The validated ``(kind, params, count)`` parts of a population spec, members unbuilt.
 
     Cheap for any population size: it checks every kind, parameter and count (the total at
@@ -118,7 +123,7 @@ def population_parts(spec: str) -> list[tuple[str, dict[str, Any], int]]:
         >>> [(kind, n) for kind, _, n in population_parts("defector:1,image_scoring:2")]
         [('defector', 1), ('image_scoring', 2)]
     """
-    parts = [_parse_population_part(spec, part.strip()) for part in spec.split(",")]
+    parts = [_parse_population_part(spec, part.strip(), env) for part in spec.split(",")]
     if sum(n for _, _, n in parts) > MAX_POPULATION:
         from agentsim.core.errors import ConfigError
 
@@ -133,15 +138,17 @@ MAX_POPULATION = 1_000_000
 _POPULATION_FORMAT = "kind:count or kind[key=value;...]:count, comma-separated"
 
 
-def _parse_population_part(spec: str, part: str) -> tuple[str, dict[str, Any], int]:
+def _parse_population_part(
+    spec: str, part: str, env: str | None
+) -> tuple[str, dict[str, Any], int]:
     from agentsim.agents.registry import agent_kinds, agent_params
     from agentsim.core.errors import ConfigError
 
     head, _, count = part.rpartition(":") if ":" in part else (part, "", "1")
     kind, _, rest = head.partition("[")
-    if kind not in agent_kinds():
+    if kind not in agent_kinds(env):
         raise ConfigError(
-            "population", spec, f"{_POPULATION_FORMAT}; kinds: " + ", ".join(agent_kinds())
+            "population", spec, f"{_POPULATION_FORMAT}; kinds: " + ", ".join(agent_kinds(env))
         )
     if rest and not rest.endswith("]"):
         raise ConfigError("population", spec, _POPULATION_FORMAT)
@@ -162,12 +169,12 @@ def _parse_population_part(spec: str, part: str) -> tuple[str, dict[str, Any], i
         raise ConfigError(
             "population", spec, f"{_POPULATION_FORMAT} (counts in [0, {MAX_POPULATION:,}])"
         )
-    params = {**_default_params(kind), **overrides}
-    agent_params(make_agent(kind, **params))  # validates names and ranges
+    params = {**_default_params(kind, env), **overrides}
+    agent_params(make_agent(kind, env=env, **params))  # validates names and ranges
     return kind, params, n
 
 
-def _default_params(kind: str) -> dict[str, Any]:
+def _default_params(kind: str, env: str | None) -> dict[str, Any]:
     from agentsim.agents.registry import agent_params
 
-    return agent_params(make_agent(kind))
+    return agent_params(make_agent(kind, env=env))

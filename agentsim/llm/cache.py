@@ -1,7 +1,9 @@
 """The SQLite response cache behind record/replay (``llm_cache.sqlite`` in a run directory).
 
-The same file keeps the full messages of every request (the ``prompts`` table), also
-when the cache is off, so that what a model was sent can always be shown.
+:class:`ResponseCache` is the store; :class:`CachedModel` is the wrapper that answers
+from it in one of the :data:`CACHE_MODES`. The same file keeps the full messages of every
+request (the ``prompts`` table), also when the cache is off, so that what a model was
+sent can always be shown.
 
 Keys are :func:`~agentsim.llm.types.prompt_hash` values; values are JSON (the
 :class:`~agentsim.llm.types.ChatResult` fields plus a short request summary), never
@@ -22,17 +24,22 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import asdict, fields
+from dataclasses import asdict, fields, replace
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal, get_args
 
-from agentsim.llm.types import ChatRequest, ChatResult
+from agentsim.core.errors import ConfigError, ReplayMiss
+from agentsim.llm.types import ChatRequest, ChatResult, LanguageModel, prompt_hash
+
+CacheMode = Literal["off", "read_write", "replay"]
+CACHE_MODES: tuple[str, ...] = get_args(CacheMode)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (
@@ -153,6 +160,63 @@ class ResponseCache:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class CachedModel:
+    """The record/replay cache: ``off``, ``read_write`` (record and reuse), ``replay``.
+
+    Replay never calls ``inner`` and raises :class:`ReplayMiss` on a miss. A hit returns
+    the recorded reply and token counts with ``cached=True``, ``attempts=0`` and zero
+    latency. In ``read_write`` mode, identical requests in flight at once share one
+    provider call, so the recorded reply is the one every caller saw and replay is exact.
+    """
+
+    def __init__(self, inner: LanguageModel, cache: ResponseCache, mode: str) -> None:
+        if mode not in CACHE_MODES:
+            raise ConfigError("cache_mode", mode, CACHE_MODES)
+        self.inner = inner
+        self.cache = cache
+        self.mode = mode
+        self._in_flight: dict[tuple[int, str], asyncio.Future[ChatResult | None]] = {}
+
+    async def complete(self, request: ChatRequest) -> ChatResult:
+        """Answer ``request`` from the cache where the mode allows."""
+        if self.mode == "off":
+            return await self.inner.complete(request)
+        key = prompt_hash(request)
+        hit = self.cache.get(key)
+        if hit is not None:
+            return _as_cached(hit)
+        if self.mode == "replay":
+            raise ReplayMiss(
+                f"replay found no cached reply for model={request.model!r} "
+                f"purpose={request.purpose!r} agent={request.agent!r} prompt_hash={key}; "
+                "replay never calls a provider (record with cache mode read_write first)"
+            )
+        return await self._fetch(key, request)
+
+    async def _fetch(self, key: str, request: ChatRequest) -> ChatResult:
+        loop = asyncio.get_running_loop()
+        slot = (id(loop), key)
+        pending = self._in_flight.get(slot)
+        if pending is not None:
+            shared = await asyncio.shield(pending)
+            # None: the leading call failed; this caller tries on its own.
+            return _as_cached(shared) if shared else await self._fetch(key, request)
+        future: asyncio.Future[ChatResult | None] = loop.create_future()
+        self._in_flight[slot] = future
+        result = None
+        try:
+            result = await self.inner.complete(request)
+            self.cache.put(key, request, result)
+            return result
+        finally:
+            del self._in_flight[slot]
+            future.set_result(result)
+
+
+def _as_cached(result: ChatResult) -> ChatResult:
+    return replace(result, cached=True, attempts=0, latency_s=0.0)
 
 
 def _summary(request: ChatRequest) -> dict[str, Any]:

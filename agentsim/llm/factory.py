@@ -2,12 +2,12 @@
 
 The order, outermost first, and why:
 
-1. :class:`~agentsim.llm.wrappers.RecordingModel` (when a ``sink`` is given): sees every
+1. :class:`~agentsim.llm.recording.RecordingModel` (when a ``sink`` is given): sees every
    call, including cache hits, budget refusals and replay misses, so ``events.jsonl``
    tells the whole story of a run.
-2. :class:`~agentsim.llm.wrappers.PromptLogModel` (when a ``cache_path`` is given, whatever
+2. :class:`~agentsim.llm.recording.PromptLogModel` (when a ``cache_path`` is given, whatever
    the cache mode): stores the full messages of every request by prompt hash.
-3. :class:`~agentsim.llm.wrappers.CachedModel` (when the cache mode is not ``off``): a hit or
+3. :class:`~agentsim.llm.cache.CachedModel` (when the cache mode is not ``off``): a hit or
    a replay never reaches the layers below, so replay spends no budget and waits for no
    rate limit.
 4. :class:`~agentsim.llm.wrappers.BudgetedModel` (when a ``budget`` is given): counts one
@@ -36,19 +36,16 @@ from pathlib import Path
 
 from agentsim.core.errors import ConfigError, UserError
 from agentsim.core.records import Record
-from agentsim.llm.cache import ResponseCache
+from agentsim.llm.cache import CACHE_MODES, CachedModel, ResponseCache
 from agentsim.llm.model import LiteLLMModel
 from agentsim.llm.pricing import Prices
+from agentsim.llm.recording import PromptLogModel, RecordingModel
 from agentsim.llm.types import LanguageModel, register_secrets, url_secrets
 from agentsim.llm.wrappers import (
-    CACHE_MODES,
     Budget,
     BudgetedModel,
-    CachedModel,
-    PromptLogModel,
     RateLimitedModel,
     RateLimiter,
-    RecordingModel,
     RetryingModel,
     UniformSource,
 )

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from agentsim.llm.providers import import_litellm, register_provider
@@ -50,6 +50,38 @@ OUTPUT_COST_PER_TOKEN = 2e-6
 _lock = threading.Lock()
 _handler: Any = None
 _priced: set[str] = set()
+
+#: Offline policies of the studies: ``offline/<name>`` answers with ``policy(messages)``.
+OfflinePolicy = Callable[[Sequence[Mapping[str, str]]], str]
+_POLICIES: dict[str, OfflinePolicy] = {}
+
+
+def register_offline_policy(name: str, policy: OfflinePolicy) -> None:
+    """Serve ``policy`` as the model ``offline/<name>`` (a study's prompts, answered offline).
+
+    Example:
+        >>> register_offline_policy("echo", lambda messages: messages[-1]["content"])
+        >>> "echo" in offline_policies()
+        True
+    """
+    _POLICIES[name] = policy
+
+
+def offline_policies() -> list[str]:
+    """Names of the registered study policies."""
+    return sorted(_POLICIES)
+
+
+def is_offline_model(model: str) -> bool:
+    """Whether ``offline/<name>`` names a known offline behaviour or study policy."""
+    name = model.split("/", 1)[1] if model.startswith(f"{PROVIDER}/") else model
+    if name in _POLICIES:
+        return True
+    try:
+        parse_behaviour(name)
+    except ValueError:
+        return False
+    return True
 
 
 def ensure_offline_provider(model: str | None = None) -> None:
@@ -112,14 +144,20 @@ def _make_handler() -> Any:
         def _reply(
             self, model: str, messages: Sequence[Mapping[str, Any]], params: Mapping[str, Any]
         ) -> Any:
-            try:
-                parse_behaviour(model)
-            except ValueError as err:
-                # LiteLLM maps the status to its NotFoundError, which we classify permanent.
-                error = CustomLLMError(status_code=404, message=str(err))  # type: ignore[no-untyped-call]
-                raise error from None
+            name = model.split("/", 1)[1] if model.startswith(f"{PROVIDER}/") else model
+            policy = _POLICIES.get(name)
+            if policy is None:
+                try:
+                    parse_behaviour(model)
+                except ValueError as err:
+                    # LiteLLM maps the status to its NotFoundError, classified permanent.
+                    error = CustomLLMError(status_code=404, message=str(err))  # type: ignore[no-untyped-call]
+                    raise error from None
             register_price(model)
             prompt = prompt_text(messages)
+            if policy is not None:
+                plain = [{"role": str(m["role"]), "content": str(m["content"])} for m in messages]
+                return _model_response(litellm, model, policy(plain), count_tokens(prompt))
             with self._calls_lock:
                 self._calls[(model, prompt)] += 1
                 index = self._calls[(model, prompt)]

@@ -1,8 +1,9 @@
 """Composable wrappers around a :class:`~agentsim.llm.types.LanguageModel`.
 
 Each wrapper adds one concern and is itself a ``LanguageModel``: rate limiting,
-retries with backoff, a run budget, the record/replay cache, the log of sent messages
-and event recording.
+retries with backoff and a run budget. The record/replay cache wrapper lives with its
+store in :mod:`agentsim.llm.cache`, event recording and the log of sent messages in
+:mod:`agentsim.llm.recording`.
 :func:`agentsim.llm.factory.build_model` stacks them in the order that makes replay
 free and every call recorded. None of them imports litellm.
 
@@ -27,33 +28,24 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any, Literal, Protocol, get_args
+from typing import Any, Protocol
 
 import numpy as np
 
-from agentsim.core.errors import BudgetExceeded, ConfigError, ReplayMiss
-from agentsim.core.records import Record, make_record
-from agentsim.llm.cache import ResponseCache
+from agentsim.core.errors import BudgetExceeded, ConfigError
 from agentsim.llm.types import (
     ChatRequest,
     ChatResult,
     LanguageModel,
     LLMError,
     TransientLLMError,
-    prompt_hash,
-    redact,
-    safe_api_base,
 )
 
 logger = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
-CacheMode = Literal["off", "read_write", "replay"]
-CACHE_MODES: tuple[str, ...] = get_args(CacheMode)
 
 
 class UniformSource(Protocol):
@@ -397,213 +389,3 @@ class BudgetedModel:
         result = await self.inner.complete(request)
         self.budget.account(result)
         return result
-
-
-# --- record / replay cache -------------------------------------------------------------------
-
-
-class CachedModel:
-    """The record/replay cache: ``off``, ``read_write`` (record and reuse), ``replay``.
-
-    Replay never calls ``inner`` and raises :class:`ReplayMiss` on a miss. A hit returns
-    the recorded reply and token counts with ``cached=True``, ``attempts=0`` and zero
-    latency. In ``read_write`` mode, identical requests in flight at once share one
-    provider call, so the recorded reply is the one every caller saw and replay is exact.
-    """
-
-    def __init__(self, inner: LanguageModel, cache: ResponseCache, mode: str) -> None:
-        if mode not in CACHE_MODES:
-            raise ConfigError("cache_mode", mode, CACHE_MODES)
-        self.inner = inner
-        self.cache = cache
-        self.mode = mode
-        self._in_flight: dict[tuple[int, str], asyncio.Future[ChatResult | None]] = {}
-
-    async def complete(self, request: ChatRequest) -> ChatResult:
-        """Answer ``request`` from the cache where the mode allows."""
-        if self.mode == "off":
-            return await self.inner.complete(request)
-        key = prompt_hash(request)
-        hit = self.cache.get(key)
-        if hit is not None:
-            return _as_cached(hit)
-        if self.mode == "replay":
-            raise ReplayMiss(
-                f"replay found no cached reply for model={request.model!r} "
-                f"purpose={request.purpose!r} agent={request.agent!r} prompt_hash={key}; "
-                "replay never calls a provider (record with cache mode read_write first)"
-            )
-        return await self._fetch(key, request)
-
-    async def _fetch(self, key: str, request: ChatRequest) -> ChatResult:
-        loop = asyncio.get_running_loop()
-        slot = (id(loop), key)
-        pending = self._in_flight.get(slot)
-        if pending is not None:
-            shared = await asyncio.shield(pending)
-            # None: the leading call failed; this caller tries on its own.
-            return _as_cached(shared) if shared else await self._fetch(key, request)
-        future: asyncio.Future[ChatResult | None] = loop.create_future()
-        self._in_flight[slot] = future
-        result = None
-        try:
-            result = await self.inner.complete(request)
-            self.cache.put(key, request, result)
-            return result
-        finally:
-            del self._in_flight[slot]
-            future.set_result(result)
-
-
-def _as_cached(result: ChatResult) -> ChatResult:
-    return replace(result, cached=True, attempts=0, latency_s=0.0)
-
-
-# --- recording -------------------------------------------------------------------------------
-
-
-_CALL_HASHES: ContextVar[list[str] | None] = ContextVar("agentsim_call_hashes", default=None)
-
-
-@contextmanager
-def collect_prompt_hashes() -> Iterator[list[str]]:
-    """Collect the prompt hash of every call recorded (by :class:`RecordingModel`) inside.
-
-    The runner wraps each decision in this, so a decision record can name the calls
-    behind it whatever agent made them. Each asyncio task has its own context, so
-    decisions made concurrently collect their own calls.
-
-    Example:
-        >>> import asyncio
-        >>> from agentsim.llm.types import ChatRequest, ChatResult
-        >>> class Echo:
-        ...     async def complete(self, request):
-        ...         return ChatResult("ok", 1, 1, 0.0, 0.0, 1, False, request.model)
-        >>> model = RecordingModel(Echo(), lambda record: None)
-        >>> with collect_prompt_hashes() as hashes:
-        ...     _ = asyncio.run(model.complete(ChatRequest.build("m", "hi")))
-        >>> len(hashes), len(hashes[0])
-        (1, 64)
-    """
-    hashes: list[str] = []
-    token = _CALL_HASHES.set(hashes)
-    try:
-        yield hashes
-    finally:
-        _CALL_HASHES.reset(token)
-
-
-class RecordingModel:
-    """Emits one ``llm_call`` record per call (cached, failed and cancelled calls included).
-
-    Records carry the model, purpose, agent, prompt hash, raw reply, latency, tokens,
-    cost, attempts, cache flag, sampling parameters and the error text (redacted). They
-    never carry API keys or the credentials of ``api_base``. A call cancelled at a stop
-    (a sibling call failed, the run is ending) is recorded with ``error="cancelled"`` and
-    the provider attempts it had made, so every request a provider saw is accounted for.
-    """
-
-    def __init__(self, inner: LanguageModel, sink: Callable[[Record], None]) -> None:
-        self.inner = inner
-        self.sink = sink
-
-    async def complete(self, request: ChatRequest) -> ChatResult:
-        """Answer ``request`` through ``inner`` and record the outcome."""
-        collected = _CALL_HASHES.get()
-        if collected is not None:
-            collected.append(prompt_hash(request))
-        start = time.perf_counter()
-        try:
-            result = await self.inner.complete(request)
-        except asyncio.CancelledError as cancel:
-            self.sink(_cancelled_record(request, cancel, time.perf_counter() - start))
-            raise
-        except Exception as exc:
-            self.sink(_failure_record(request, exc, time.perf_counter() - start))
-            raise
-        self.sink(_success_record(request, result))
-        return result
-
-
-class PromptLogModel:
-    """Stores the full messages of every request in the run's SQLite file, by prompt hash.
-
-    Records name a call by its prompt hash only; this table lets ``agentsim show`` print
-    what the model was sent. Written before the call, so failed, refused and cancelled
-    calls have their messages too; each distinct prompt is stored once.
-    """
-
-    def __init__(self, inner: LanguageModel, store: ResponseCache) -> None:
-        self.inner = inner
-        self.store = store
-
-    async def complete(self, request: ChatRequest) -> ChatResult:
-        """Store the request's messages, then answer it through ``inner``."""
-        self.store.put_prompt(prompt_hash(request), request)
-        return await self.inner.complete(request)
-
-
-def _base_fields(request: ChatRequest) -> dict[str, Any]:
-    return {
-        "model": request.model,
-        "purpose": request.purpose,
-        "agent": request.agent,
-        "prompt_hash": prompt_hash(request),
-        "api_base": safe_api_base(request.api_base),
-        "params": {
-            "temperature": request.temperature,
-            "max_tokens": request.max_tokens,
-            "seed": request.seed,
-            "sample_index": request.sample_index,
-            "response_format": request.response_format is not None,
-        },
-    }
-
-
-def _success_record(request: ChatRequest, result: ChatResult) -> Record:
-    return make_record(
-        "llm_call",
-        **_base_fields(request),
-        reply=result.text,
-        latency_s=result.latency_s,
-        prompt_tokens=result.prompt_tokens,
-        completion_tokens=result.completion_tokens,
-        cost_usd=result.cost_usd,
-        attempts=result.attempts,
-        error=None,
-        cached=result.cached,
-    )
-
-
-def _cancelled_record(
-    request: ChatRequest, cancel: asyncio.CancelledError, latency_s: float
-) -> Record:
-    return make_record(
-        "llm_call",
-        **_base_fields(request),
-        reply=None,
-        latency_s=latency_s,
-        prompt_tokens=0,
-        completion_tokens=0,
-        cost_usd=None,
-        attempts=int(getattr(cancel, "attempts", 0)),
-        error="cancelled",
-        status_code=None,
-        cached=False,
-    )
-
-
-def _failure_record(request: ChatRequest, exc: Exception, latency_s: float) -> Record:
-    return make_record(
-        "llm_call",
-        **_base_fields(request),
-        reply=None,
-        latency_s=latency_s,
-        prompt_tokens=0,
-        completion_tokens=0,
-        cost_usd=None,
-        attempts=exc.attempts if isinstance(exc, LLMError) else 0,
-        error=f"{type(exc).__name__}: {redact(str(exc))}",
-        status_code=exc.status_code if isinstance(exc, LLMError) else None,
-        cached=False,
-    )

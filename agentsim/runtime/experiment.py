@@ -1,10 +1,11 @@
 """Experiments and their configuration.
 
-An experiment is named (``donor-game``), pairs an env with a population evolving
-over generations, and is configured by three frozen, validated dataclasses: the
-generation loop (:class:`EvolutionSettings`), the env's own config, and the LLM
-settings; every field of each is a ``--set key=value`` key. The loop itself is in
-:mod:`agentsim.runtime.loop`.
+An experiment is named (``donor-game``, ``debate``) and belongs to a study (see
+:mod:`agentsim.envs.study`). A run is configured by three frozen, validated dataclasses,
+each a ``--set`` namespace: ``run.*`` (:class:`RunSettings`: episodes, population,
+record level and, for studies with evolution, selection), ``env.*`` (the study's env
+config) and ``llm.*`` (:class:`LLMSettings`). The loop itself is in
+:mod:`agentsim.runtime.loop`; nothing here knows an environment by name.
 """
 
 from __future__ import annotations
@@ -28,92 +29,51 @@ from agentsim.core.config import (
     plain_scalar,
 )
 from agentsim.core.errors import ConfigError, UserError
-from agentsim.envs.registry import env_factory
+from agentsim.envs.study import Study, find_experiment, get_study
 from agentsim.evolution.population import population_parts
 from agentsim.evolution.selection import SELECTION_METHODS
 from agentsim.llm.types import safe_api_base
 
 RECORD_LEVELS = ("full", "summary")
-DEFAULT_POPULATION = "trace_average:4,image_scoring:2,standing:2,fixed_fraction:2,defector:2"
+#: Run settings that only studies with evolution have.
+EVOLUTION_KEYS = ("survival_fraction", "selection", "mutation")
 
 
 @dataclass(frozen=True)
-class EvolutionSettings:
-    """The generation loop (defaults follow Vallinder & Hughes 2024).
+class RunSettings:
+    """How a run plays its study's env (the ``run.*`` keys).
 
     Attributes:
-        generations: number of generations (paper: 10).
-        survival_fraction: share of the population that survives (paper: top 50%).
-        selection: ``top``, ``random`` or ``proportional`` (score-proportional).
-        mutation: std of scripted parameter mutation, as a fraction of each range.
-        population: generation-1 members as ``kind:count,...`` (must sum to ``agents``).
-        record: ``full`` (every decision and transfer) or ``summary`` (per game/generation).
+        episodes: episodes to play; in a study with evolution each episode is a
+            generation (the donor game calls this key ``generations``; paper: 10).
+        population: the seats' members as ``kind:count,...`` (counts summing to the
+            env's seats; empty: the study's default mix).
+        record: ``full`` (every decision and env record) or ``summary`` (per episode).
         max_events_gb: the largest event log (estimated up front, see
             :func:`estimate_run_size`) a run may write; a bigger run is refused with the
             record level or the override that fits.
+        survival_fraction: evolution only: share of the population that survives
+            (paper: top 50%).
+        selection: evolution only: ``top``, ``random`` or ``proportional``.
+        mutation: evolution only: std of scripted parameter mutation, as a fraction of
+            each range.
     """
 
-    generations: int = 10
+    episodes: int = 1
+    population: str = ""
+    record: str = "full"
+    max_events_gb: float = 5.0
     survival_fraction: float = 0.5
     selection: str = "top"
     mutation: float = 0.05
-    population: str = DEFAULT_POPULATION
-    record: str = "full"
-    max_events_gb: float = 5.0
 
     def __post_init__(self) -> None:
-        check_number("generations", self.generations, low=1, high=100_000, integer=True)
+        check_number("episodes", self.episodes, low=1, high=100_000, integer=True)
         check_number("survival_fraction", self.survival_fraction, low=0.0, high=1.0)
         check_choice("selection", self.selection, SELECTION_METHODS)
         check_number("mutation", self.mutation, low=0.0, high=1.0)
         check_choice("record", self.record, RECORD_LEVELS)
         check_number("max_events_gb", self.max_events_gb, low=0.0)
-        population_parts(self.population)  # validates kinds, parameters and counts
-
-
-@dataclass(frozen=True)
-class ExperimentSpec:
-    """A named experiment: which env, which env settings differ from the env's defaults."""
-
-    name: str
-    env_id: str
-    description: str
-    env_defaults: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-    settings_defaults: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-
-
-EXPERIMENTS: dict[str, ExperimentSpec] = {
-    "donor-game": ExperimentSpec(
-        "donor-game",
-        "donor_game_v0",
-        "Vallinder & Hughes 2024 donor game with cultural evolution (no punishment)",
-    ),
-    "donor-game-punishment": ExperimentSpec(
-        "donor-game-punishment",
-        "donor_game_v0",
-        "the costly-punishment variant (donor pays x, recipient loses 2x)",
-        env_defaults={"punishment": "costly"},
-        settings_defaults={
-            "population": (
-                "trace_average:4,image_scoring[punish=0.3]:4,standing[punish=0.3]:2,defector:2"
-            ),
-        },
-    ),
-}
-
-
-def experiment_spec(name: str) -> ExperimentSpec:
-    if name not in EXPERIMENTS:
-        raise ConfigError("experiment", name, sorted(EXPERIMENTS))
-    return EXPERIMENTS[name]
-
-
-def env_config_class(env_id: str) -> type:
-    """The config dataclass of an env (its factory's ``config`` type)."""
-    from agentsim.games.donor import DonorGameConfig
-
-    env_factory(env_id)  # validates the id
-    return DonorGameConfig
 
 
 @dataclass(frozen=True)
@@ -121,17 +81,22 @@ class ExperimentConfig:
     """Everything needed to rerun an experiment; serialised as ``config.json``."""
 
     experiment: str
+    env_id: str
     seed: int
-    settings: EvolutionSettings
+    settings: RunSettings
     env: Mapping[str, Any]
     llm: LLMSettings = dataclasses.field(default_factory=LLMSettings)
+
+    @property
+    def study(self) -> Study:
+        return get_study(self.env_id)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "experiment": self.experiment,
-            "env_id": experiment_spec(self.experiment).env_id,
+            "env_id": self.env_id,
             "seed": self.seed,
-            "settings": config_dict(self.settings),
+            "run": config_dict(self.settings),
             "env": dict(self.env),
             # Credentials in an endpoint URL are not stored: pass --api-base again to resume.
             "llm": {**config_dict(self.llm), "api_base": safe_api_base(self.llm.api_base)},
@@ -146,7 +111,7 @@ class ExperimentConfig:
                 data["experiment"],
                 data["seed"],
                 overrides,
-                settings=data["settings"],
+                run=data["run"],
                 env=data["env"],
                 llm=data.get("llm", {}),
             )
@@ -166,7 +131,13 @@ RESUMABLE_KEYS = (
     "max_attempts",
     "retry_base_delay_s",
     "api_base",
+    "max_events_gb",
 )
+#: Run settings a finished run may raise on resume (it is then extended).
+EXTENSION_KEYS = ("episodes",)
+
+#: ``--set`` namespaces and the section each one names.
+NAMESPACES = {"run": "run", "env": "env", "llm": "llm"}
 
 
 def make_config(
@@ -174,73 +145,135 @@ def make_config(
     seed: int,
     overrides: Iterable[str] = (),
     *,
-    settings: Mapping[str, Any] | None = None,
+    run: Mapping[str, Any] | None = None,
     env: Mapping[str, Any] | None = None,
     llm: Mapping[str, Any] | None = None,
 ) -> ExperimentConfig:
     """Validated config from defaults, explicit values and ``key=value`` overrides.
 
-    Overrides may name a key of the generation loop (:class:`EvolutionSettings`), of the
-    env's config, or of :class:`LLMSettings`. With a ``model`` and no explicit
-    ``population``, every member is an LLM agent (the paper's homogeneous population).
+    Overrides are namespaced (``run.episodes=10``, ``env.rounds=12``,
+    ``llm.temperature=0.8``); a bare key is accepted when exactly one namespace has it,
+    and a study's aliases (the donor game's ``generations``) name their run setting.
+    With a ``model`` and no explicit ``population``, every seat is an LLM agent (the
+    paper's homogeneous population).
     """
-    spec = experiment_spec(experiment)
+    study, spec = find_experiment(experiment)
     check_number("seed", seed, low=0, integer=True)
     seed = plain_scalar(seed)  # np.int64 seeds are fine, but config.json needs an int
-    env_cls = env_config_class(spec.env_id)
     sections: dict[str, tuple[type, dict[str, Any]]] = {
-        "settings": (EvolutionSettings, {**spec.settings_defaults, **(settings or {})}),
-        "env": (env_cls, {**spec.env_defaults, **(env or {})}),
+        "run": (RunSettings, _dealias(study, {**spec.run, **(run or {})})),
+        "env": (study.config, {**spec.env, **(env or {})}),
         "llm": (LLMSettings, dict(llm or {})),
     }
-    all_keys = sorted(k for cls, _ in sections.values() for k in field_names(cls))
-    explicit_population = settings is not None and "population" in settings
+    explicit_population = bool(run and run.get("population"))
     for item in overrides:
-        key, sep, _ = item.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise ConfigError("--set", item, "key=value with key one of " + ", ".join(all_keys))
-        section = next((v for v in sections.values() if key in field_names(v[0])), None)
-        if section is None:
-            raise ConfigError.unknown_key(key, all_keys)
-        section[1].update(parse_overrides(section[0], [item]))
+        section, key = _section_of(study, sections, item)
+        try:
+            values = parse_overrides(sections[section][0], [f"{key}={_value(item)}"])
+        except ConfigError as exc:
+            named = item.partition("=")[0].strip()
+            if named.rpartition(".")[2] == key:
+                raise
+            raise ConfigError(f"{named} ({section}.{key})", exc.value, exc.allowed) from None
+        sections[section][1].update(values)
         explicit_population |= key == "population"
     llm_obj = build_config(LLMSettings, sections["llm"][1])
-    env_obj: Any = build_config(env_cls, sections["env"][1])
+    env_obj: Any = build_config(study.config, sections["env"][1])
+    run_values = sections["run"][1]
+    seats = study.seats(env_obj)
     if llm_obj.model and not explicit_population:
-        sections["settings"][1]["population"] = f"llm:{env_obj.agents}"
+        run_values["population"] = f"llm:{seats}"
+    elif not run_values.get("population"):
+        run_values["population"] = scale_population(study.default_population, seats)
     elif not explicit_population:
-        default = sections["settings"][1].get("population", DEFAULT_POPULATION)
-        sections["settings"][1]["population"] = scale_population(default, env_obj.agents)
-    settings_obj = build_config(EvolutionSettings, sections["settings"][1])
-    if "llm" in settings_obj.population and not llm_obj.model:
+        run_values["population"] = scale_population(run_values["population"], seats)
+    settings_obj = build_config(RunSettings, run_values)
+    _check_evolution_keys(study, run_values)
+    parts = population_parts(settings_obj.population, study.env_id)
+    if "llm" in {kind for kind, _, n in parts if n} and not llm_obj.model:
         raise ConfigError(
             "model", None, "a LiteLLM model string (--model): the population has llm members"
         )
-    if round(settings_obj.survival_fraction * getattr(env_obj, "agents", 2)) < 1:
+    if study.evolution and round(settings_obj.survival_fraction * seats) < 1:
         raise ConfigError(
             "survival_fraction",
             settings_obj.survival_fraction,
             "a fraction that keeps at least one member",
         )
-    parts = population_parts(settings_obj.population)
     n_members = sum(n for _, _, n in parts)
-    agents = getattr(env_obj, "agents", n_members)
-    if n_members != agents:
+    if n_members != seats:
+        total = f"{study.seats_key}={seats}" if study.seats_key else f"the env's {seats} seats"
         raise ConfigError(
             "population",
             settings_obj.population,
-            f"kind:count,... with counts summing to agents={agents}",
+            f"kind:count,... with counts summing to {total}",
         )
     env_dict = config_dict(env_obj)
-    check_env_requirements(parts, env_dict, experiment)
-    config = ExperimentConfig(experiment, seed, settings_obj, env_dict, llm_obj)
+    check_env_requirements(parts, env_dict, experiment, study.env_id)
+    config = ExperimentConfig(experiment, study.env_id, seed, settings_obj, env_dict, llm_obj)
     check_run_size(config)
     return config
 
 
+def _value(item: str) -> str:
+    return item.partition("=")[2]
+
+
+def _dealias(study: Study, values: Mapping[str, Any]) -> dict[str, Any]:
+    return {study.aliases.get(k, k): v for k, v in values.items()}
+
+
+def _check_evolution_keys(study: Study, values: Mapping[str, Any]) -> None:
+    if study.evolution:
+        return
+    for key in EVOLUTION_KEYS:
+        if key in values:
+            raise ConfigError(
+                f"run.{key}", values[key], f"not set: {study.env_id} has no evolution"
+            )
+
+
+def setting_keys(study: Study) -> dict[str, list[str]]:
+    """The ``--set`` keys of a study's runs, by namespace."""
+    run_keys = [k for k in field_names(RunSettings) if study.evolution or k not in EVOLUTION_KEYS]
+    return {
+        "run": run_keys + sorted(study.aliases),
+        "env": field_names(study.config),
+        "llm": field_names(LLMSettings),
+    }
+
+
+def _section_of(
+    study: Study, sections: Mapping[str, tuple[type, dict[str, Any]]], item: str
+) -> tuple[str, str]:
+    """The section and (de-aliased) key of a ``key=value`` override."""
+    key, sep, _ = item.partition("=")
+    key = key.strip()
+    keys = setting_keys(study)
+    every = sorted(f"{ns}.{k}" for ns, ks in keys.items() for k in ks)
+    if not sep or not key:
+        raise ConfigError("--set", item, "key=value with key one of " + ", ".join(every))
+    namespace, dot, bare = key.partition(".")
+    if dot and namespace in keys:
+        if bare not in keys[namespace]:
+            raise ConfigError.unknown_key(key, every)
+        return namespace, study.aliases.get(bare, bare) if namespace == "run" else bare
+    owners = [ns for ns, ks in keys.items() if key in ks]
+    if not owners:
+        raise ConfigError.unknown_key(key, every)
+    if len(owners) > 1:
+        raise ConfigError(
+            key, _value(item), "a namespaced key: " + ", ".join(f"{ns}.{key}" for ns in owners)
+        )
+    namespace = owners[0]
+    return namespace, study.aliases.get(key, key) if namespace == "run" else key
+
+
 def check_env_requirements(
-    parts: Iterable[tuple[str, Mapping[str, Any], int]], env: Mapping[str, Any], experiment: str
+    parts: Iterable[tuple[str, Mapping[str, Any], int]],
+    env: Mapping[str, Any],
+    experiment: str,
+    env_id: str | None = None,
 ) -> None:
     """Refuse member parameters that cannot act under the env's config.
 
@@ -261,7 +294,7 @@ def check_env_requirements(
             continue
         # Optional class data of the agent (agents need not inherit from anything).
         requirements: Mapping[str, tuple[str, Any]] = getattr(
-            type(make_agent(kind, **params)), "ENV_REQUIREMENTS", {}
+            type(make_agent(kind, env=env_id, **params)), "ENV_REQUIREMENTS", {}
         )
         for param, (key, needed) in requirements.items():
             if params.get(param) and env.get(key) != needed:
@@ -316,16 +349,18 @@ def estimate_run_size(config: ExperimentConfig) -> RunSize:
         (True, True)
     """
     env, settings = config.env, config.settings
-    agents = int(env.get("agents", 2))
+    agents = int(env.get("agents", config.study.seats(config.study.config(**env))))
     games = int(env.get("games", 1))
     donations = agents // 2 * int(env.get("rounds", 1)) * games  # one generation
-    llm_members = sum(n for kind, _, n in population_parts(settings.population) if kind == "llm")
+    llm_members = sum(
+        n for kind, _, n in population_parts(settings.population, config.env_id) if kind == "llm"
+    )
     llm_calls = donations * llm_members / max(agents, 1)
     per_generation = (
         agents * (_MEMBER_BYTES + games * _MEMBER_GAME_BYTES) + llm_calls * _LLM_CALL_BYTES
     )
-    summary = settings.generations * per_generation
-    full = summary + settings.generations * donations * _DECISION_BYTES
+    summary = settings.episodes * per_generation
+    full = summary + settings.episodes * donations * _DECISION_BYTES
     events = full if settings.record == "full" else summary
     return RunSize(events, summary, _BASE_MEMORY + agents * _MEMBER_MEMORY)
 

@@ -2,8 +2,9 @@
 estimates.
 
 :func:`preflight` refuses LLM settings that could never work before a run directory
-exists. One :class:`~agentsim.agents.llm.donor.LLMContext` per run holds the model stack
-(record -> prompt log -> cache -> budget -> retry -> rate limit -> LiteLLM). The rate
+exists. :func:`build_context` builds one model stack per run (record -> prompt log ->
+cache -> budget -> retry -> rate limit -> LiteLLM) and hands it to the study's context
+builder (its prompts and rules). The rate
 limiter is shared by every run in the process that uses the same model and limits, so
 several seeds run concurrently without exceeding a provider's limits.
 """
@@ -17,12 +18,12 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from agentsim.agents.llm.donor import LLMContext
-from agentsim.agents.llm.prompts import DonorPrompts
 from agentsim.agents.llm.settings import LLMSettings
 from agentsim.core.errors import UserError
 from agentsim.core.records import Record, iter_records
 from agentsim.core.seeding import SeedStreams
+from agentsim.envs.study import LLMBinding
+from agentsim.evolution.population import population_parts
 from agentsim.llm.factory import build_model
 from agentsim.llm.pricing import Prices
 from agentsim.llm.wrappers import Budget, RateLimiter
@@ -115,12 +116,16 @@ def _shown(api_base: str) -> str:
 def _check_provider(model: str, api_base: str | None) -> None:
     prefix = model.partition("/")[0]
     if prefix == "offline":
-        from agentsim.testing.fake_openai_server import parse_behaviour
+        from agentsim.envs.study import study_ids
+        from agentsim.llm.offline import is_offline_model, offline_policies
 
-        try:
-            parse_behaviour(model.partition("/")[2])
-        except ValueError as exc:
-            raise UserError(f"unknown offline model {model!r}: {exc}") from None
+        study_ids()  # the studies register their offline policies
+        if not is_offline_model(model):
+            raise UserError(
+                f"unknown offline model {model!r}; allowed: offline/donor, offline/donor-<p>, "
+                "offline/garbage, offline/flaky-<n>, "
+                + ", ".join(f"offline/{p}" for p in offline_policies())
+            )
         return
     if prefix == "local":
         from agentsim.llm.local import MODEL
@@ -238,18 +243,8 @@ def spent_before(settings: LLMSettings, cache_path: Path, events: Path) -> dict[
     return spent
 
 
-def prompt_rules(env_config: Mapping[str, Any]) -> dict[str, Any]:
-    """The env rules that the donor-game prompts state."""
-    return {
-        "endowment": env_config["endowment"],
-        "multiplier": env_config["multiplier"],
-        "trace_depth": env_config["trace_depth"],
-        "punishment": env_config["punishment"] == "costly",
-        "punishment_loss": env_config["punishment_loss"],
-    }
-
-
 def build_context(
+    binding: LLMBinding,
     settings: LLMSettings,
     env_config: Mapping[str, Any],
     seed: int,
@@ -257,8 +252,8 @@ def build_context(
     cache_path: Path,
     sink: CallBuffer,
     already_spent: Mapping[str, float] | None = None,
-) -> LLMContext:
-    """The LLM context of one run (its model stack and prompts)."""
+) -> Any:
+    """The LLM context of one run: its model stack, handed to the study's context builder."""
     assert settings.model is not None  # callers check: no model, no context
     preflight(settings)  # library callers do not pass through the CLI's check
     if settings.model.startswith("local/"):
@@ -285,60 +280,28 @@ def build_context(
         rng=np.random.default_rng(SeedStreams(seed).llm(0, 0, 0)),
         prices=user_prices(settings),
     )
-    rules = prompt_rules(env_config)
-    return LLMContext(
-        model, settings, DonorPrompts.load(settings.prompt_dir), rules, SeedStreams(seed)
-    )
+    return binding.context(model, settings, env_config, SeedStreams(seed))
 
 
-def estimate(
-    settings: LLMSettings,
-    env_config: Mapping[str, Any],
-    generations: int,
-    n_llm: int,
-    survival_fraction: float,
-) -> dict[str, Any]:
-    """Dry-run estimate of LLM calls, tokens and cost, assuming every reply parses first time.
+def estimate(config: Any) -> dict[str, Any]:
+    """Dry-run estimate of a run's LLM calls, tokens and cost (the study counts calls).
 
-    Token counts: prompts are rendered for a representative state and counted at
-    ~4 characters per token; replies are assumed to use 150 (decision) and 250
-    (strategy) tokens. Calls are exact for homogeneous LLM populations.
+    Assumes every reply parses first time; cost from LiteLLM's prices or the user's
+    ``price_in_per_mtok`` / ``price_out_per_mtok`` (None when neither knows the model).
     """
-    n = int(env_config["agents"])
-    share = n_llm / n
-    decisions = generations * env_config["games"] * env_config["rounds"] * (n // 2) * share
-    n_new = n - round(survival_fraction * n)
-    strategies = n_llm + (generations - 1) * n_new * share
-    prompts = DonorPrompts.load(settings.prompt_dir)
-    rules = prompt_rules(env_config)
-    system = prompts.system(**rules)
-    obs = _sample_observation(env_config)
-    decision = prompts.decision(
-        obs,
-        name="3_4",
-        strategy="My strategy will be " + "x " * 40,
-        names=["1_1"] * n,
-        punishment=rules["punishment"],
-        multiplier=rules["multiplier"],
-        punishment_loss=rules["punishment_loss"],
-    )
-    strategy = prompts.strategy(
-        name="3_4",
-        advice=[("My strategy will be " + "x " * 40, 100.0)] * (n - n_new),
-        punishment=rules["punishment"],
-        punishment_loss=rules["punishment_loss"],
-    )
-    p_dec = (len(system) + len(decision)) / 4
-    p_str = (len(system) + len(strategy)) / 4
-    prompt_tokens = int(decisions * p_dec + strategies * p_str)
-    completion_tokens = int(decisions * 150 + strategies * 250)
+    study, settings = config.study, config.llm
+    parts = population_parts(config.settings.population, study.env_id)
+    n_llm = sum(n for kind, _, n in parts if kind == "llm")
+    if study.llm is None or not settings.model or n_llm == 0:
+        return {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0}
+    e = study.llm.estimate(config.env, config.settings, settings, n_llm)
     return {
-        "calls": round(decisions + strategies),
-        "decision_calls": round(decisions),
-        "strategy_calls": round(strategies),
-        "prompt_tokens": prompt_tokens,
-        "completion_tokens": completion_tokens,
-        "cost_usd": _price(settings, prompt_tokens, completion_tokens),
+        "n_llm": n_llm,
+        "calls": e.calls,
+        "detail": dict(e.detail),
+        "prompt_tokens": e.prompt_tokens,
+        "completion_tokens": e.completion_tokens,
+        "cost_usd": _price(settings, e.prompt_tokens, e.completion_tokens),
     }
 
 
@@ -346,19 +309,3 @@ def _price(settings: LLMSettings, prompt_tokens: int, completion_tokens: int) ->
     from agentsim.llm.pricing import cost_usd
 
     return cost_usd(settings.model or "", prompt_tokens, completion_tokens, user_prices(settings))
-
-
-def _sample_observation(env_config: Mapping[str, Any]) -> dict[str, Any]:
-    d = int(env_config["trace_depth"])
-    return {
-        "generation": 3,
-        "round": 4,
-        "partner": 1,
-        "own_resources": 74.0,
-        "partner_resources": 56.0,
-        "trace_length": d,
-        "trace_round": np.arange(d)[::-1],
-        "trace_donor": np.arange(1, d + 1),
-        "trace_recipient": np.arange(2, d + 2) % 2,
-        "trace_fraction": np.full(d, 0.5),
-    }

@@ -1,16 +1,14 @@
-"""The generation loop of an experiment, written to a run directory.
+"""The episode loop of an experiment, written to a run directory.
 
-Each generation: build the members' agents, play one episode (one generation of
-the env), record the env's results, select survivors, create new members through
-the reproduction hook, checkpoint. The env provides its results through three
-methods, so the same loop serves every generational env:
+The loop knows environments only through their study (:mod:`agentsim.envs.study`).
+Each episode: build the members' agents, play one episode of the env, record the env's
+results (its declared ``EpisodeResults``: ``episode_records(ids)`` and
+``episode_stats(ids)``), checkpoint. For a study with evolution, an episode is a
+generation, and between generations the loop selects survivors by the env's ``scores()``
+and creates new members through the reproduction hook (scripted mutation, or the study's
+LLM cultural transmission).
 
-- ``scores()``: selection score per seat;
-- ``episode_records(ids)``: result records of the episode (e.g. the donor game's
-  ``game_end``), with member ids;
-- ``generation_stats(ids)``: fields added to the ``generation_end`` record.
-
-A checkpoint after every generation records the members, the event log's length and
+A checkpoint after every episode records the members, the event log's length and
 sha256, and a digest of the decision-relevant config (everything but the documented
 resumable keys and ``generations``); :func:`resume_point` checks all three before a run
 continues. The final generation's checkpoint also keeps the one before it (``rewind``), so
@@ -34,15 +32,15 @@ import numpy as np
 from agentsim.core.errors import BudgetExceeded, ReplayMiss, UserError
 from agentsim.core.records import Record, make_record
 from agentsim.core.seeding import SeedStreams
-from agentsim.envs.registry import make_env
+from agentsim.envs.study import Bindable, EpisodeResults, Scored, Study
 from agentsim.evolution.population import Member, MutationReproducer, Reproducer, parse_population
 from agentsim.evolution.selection import select_survivors
 from agentsim.llm.types import LLMError
 from agentsim.runtime.experiment import (
+    EXTENSION_KEYS,
     RESUMABLE_KEYS,
-    EvolutionSettings,
     ExperimentConfig,
-    experiment_spec,
+    RunSettings,
 )
 from agentsim.runtime.rundir import (
     CHECKPOINT,
@@ -57,15 +55,13 @@ from agentsim.runtime.runner import NullRecorder, Recorder, arun_episode
 from agentsim.runtime.summary import summarise
 
 if TYPE_CHECKING:
-    from agentsim.agents.llm.donor import LLMContext
     from agentsim.runtime.llm_runtime import CallBuffer
 
 
 class _MemberRecorder:
-    """Renames seats to member ids in records, adds the generation, and on every flush
-    releases the buffered LLM call records (in a concurrency-independent order)."""
-
-    FIELDS = ("agent", "donor", "recipient")
+    """Renames seats to member ids in records, adds the episode (and, with evolution, the
+    generation), and on every flush releases the buffered LLM call records (in a
+    concurrency-independent order)."""
 
     def __init__(
         self,
@@ -75,16 +71,21 @@ class _MemberRecorder:
         log: EventLog,
         calls: CallBuffer | None,
         stop: threading.Event | None = None,
+        study: Study | None = None,
     ) -> None:
         self.inner, self.seats, self.generation = inner, seats, generation
         self.log, self.calls, self.stop = log, calls, stop
+        self.fields = study.member_fields if study is not None else ("agent",)
+        self.evolution = study is None or study.evolution
         self.discard = getattr(inner, "discard", False)
 
     def record(self, record: Record) -> None:
-        for key in self.FIELDS:
+        for key in self.fields:
             if key in record:
                 record[key] = self.seats.get(record[key], record[key])
-        record.setdefault("generation", self.generation)
+        record.setdefault("episode", self.generation)
+        if self.evolution:
+            record.setdefault("generation", self.generation)
         self.inner.record(record)
 
     def flush(self) -> None:
@@ -96,10 +97,10 @@ class _MemberRecorder:
 
 
 def drain_calls(calls: CallBuffer | None, log: EventLog, generation: int) -> None:
-    """Write the buffered ``llm_call`` records, stamped with the generation they served."""
+    """Write the buffered ``llm_call`` records, stamped with the episode they served."""
     for r in calls.drain() if calls else []:
-        if r.get("generation") is None:
-            r["generation"] = generation
+        if r.get("episode") is None:
+            r["episode"] = generation
         log.record(r)
 
 
@@ -117,9 +118,6 @@ class _StopRequested(Exception):
 
 ProgressFn = Callable[[int, int], None]
 
-#: Config keys a resumed run may change besides :data:`RESUMABLE_KEYS`: raising
-#: ``generations`` extends the run (lowering it is refused).
-EXTENSION_KEYS = ("generations",)
 _UNCHECKED = frozenset({*RESUMABLE_KEYS, *EXTENSION_KEYS, "agentsim_version"})
 
 
@@ -186,12 +184,12 @@ def resume_point(run: RunDir, config: ExperimentConfig) -> ResumePoint:
     generation = _checked_generation(run, checkpoint)
     _check_config(run, checkpoint, config)
     prefix = run.verified_prefix(checkpoint, generation=generation)
-    total = config.settings.generations
-    ran = checkpoint.get("run_generations", generation)
+    total = config.settings.episodes
+    ran = checkpoint.get("run_episodes", checkpoint.get("run_generations", generation))
     if not isinstance(ran, int) or total < max(generation, ran):
         raise UserError(
-            f"generations={total}, but {run.path} was a run of {ran} generations "
-            f"(checkpoint at {generation}): generations can only grow"
+            f"episodes={total}, but {run.path} was a run of {ran} episodes "
+            f"(checkpoint at {generation}): episodes (generations) can only grow"
         )
     final = checkpoint.get("final", generation >= total)
     if final and total > generation:
@@ -235,7 +233,7 @@ def _rewind_point(run: RunDir, checkpoint: Mapping[str, Any]) -> ResumePoint:
     if not isinstance(rewind, dict):
         raise UserError(
             f"{run.path} finished before agentsim kept the checkpoint needed to extend a "
-            "run; it cannot be extended (start a new run with more generations)"
+            "run; it cannot be extended (start a new run with more episodes)"
         )
     generation = _checked_generation(run, rewind)
     prefix = run.verified_prefix(rewind, generation=generation)
@@ -281,7 +279,7 @@ async def run_experiment(
             "run_start",
             run_id=run.path.name,
             experiment=config.experiment,
-            env=experiment_spec(config.experiment).env_id,
+            env=config.env_id,
             seed=config.seed,
             resumed_from=point.generation if point.entry is not None else None,
         )
@@ -290,16 +288,14 @@ async def run_experiment(
     try:
         await _generations(run, config, point, log, calls, progress, cache_path, stop)
     except (BudgetExceeded, LLMError, ReplayMiss) as exc:
-        return _stop(run, log, calls, f"{type(exc).__name__}: {exc}", exc)
+        return _stop(run, log, calls, f"{type(exc).__name__}: {exc}", exc, config.study)
     except _StopRequested as exc:
-        return _stop(run, log, calls, "interrupted (Ctrl-C)", exc)
+        return _stop(run, log, calls, "interrupted (Ctrl-C)", exc, config.study)
     log.record(
-        make_record(
-            "run_end", status="completed", generations_completed=config.settings.generations
-        )
+        make_record("run_end", status="completed", episodes_completed=config.settings.episodes)
     )
     log.close()
-    summary = summarise(run.file("events.jsonl"))
+    summary = summarise(run.file("events.jsonl"), config.study)
     run.write_summary(summary)
     return summary
 
@@ -320,23 +316,24 @@ async def _generations(
     cache_path: Path | None,
     stop: threading.Event | None,
 ) -> None:
-    """Play the generations after ``point``, checkpointing after each."""
-    from agentsim.agents.llm.donor import LLMTransmission
-
-    settings = config.settings
+    """Play the episodes after ``point``, checkpointing after each."""
+    settings, study = config.settings, config.study
     context = _llm_context(run, config, calls, cache_path)
-    mutation = MutationReproducer(settings.mutation)
-    reproducer: Reproducer = LLMTransmission(context, mutation) if context else mutation
+    mutation = MutationReproducer(settings.mutation, study.env_id)
+    reproducer: Reproducer = mutation
+    transmission = study.llm.transmission if study.llm is not None else None
+    if context is not None and transmission is not None:
+        reproducer = transmission(context, mutation)
+    env = study.make_env(**config.env)
     members = point.members()
     if members is None:
-        members = parse_population(settings.population)
-        if context:
+        members = _first_members(study, settings, env)
+        if context is not None and study.evolution:
             members = await context_initialize(reproducer, members, log, calls)
     before = point.entry or _entry(0, members, log)
-    env = make_env(experiment_spec(config.experiment).env_id, **config.env)
     recorder: Recorder = log if settings.record == "full" else NullRecorder()
     streams = SeedStreams(config.seed)
-    for generation in range(point.generation + 1, settings.generations + 1):
+    for generation in range(point.generation + 1, settings.episodes + 1):
         members = await _play_generation(
             env,
             members,
@@ -345,18 +342,29 @@ async def _generations(
             streams,
             reproducer,
             log,
-            _MemberRecorder(recorder, {}, generation, log, calls, stop),
+            _MemberRecorder(recorder, {}, generation, log, calls, stop, study),
             context,
         )
         drain_calls(calls, log, generation)  # the next members' strategy calls
-        log.record(make_record("checkpoint", generation=generation))
+        log.record(make_record("checkpoint", episode=generation))
         entry = _entry(generation, members, log)
         run.write_checkpoint(_checkpoint_state(entry, before, config))
         before = entry
         if progress:
-            progress(generation, settings.generations)
-        if stop is not None and stop.is_set() and generation < settings.generations:
+            progress(generation, settings.episodes)
+        if stop is not None and stop.is_set() and generation < settings.episodes:
             raise _StopRequested
+
+
+def _first_members(study: Study, settings: RunSettings, env: Any) -> list[Member]:
+    """Episode 1's members; without evolution they sit on their seats and keep its id."""
+    members = parse_population(settings.population, env=study.env_id)
+    if study.evolution:
+        return members
+    return [
+        Member(seat, m.kind, m.params, m.born, m.parents)
+        for seat, m in zip(env.possible_agents, members, strict=True)
+    ]
 
 
 def _entry(generation: int, members: list[Member], log: EventLog) -> dict[str, Any]:
@@ -373,13 +381,13 @@ def _checkpoint_state(
     entry: dict[str, Any], before: dict[str, Any] | None, config: ExperimentConfig
 ) -> dict[str, Any]:
     """``checkpoint.json``: the entry, the config digest, and (when final) the entry before."""
-    final = entry["generation"] >= config.settings.generations
+    final = entry["generation"] >= config.settings.episodes
     flat = decision_config(config)
     state = {
         **entry,
         # A final checkpoint's members are the last generation's own (no selection ran).
         "final": final,
-        "run_generations": config.settings.generations,
+        "run_episodes": config.settings.episodes,
         "config_sha256": _digest(flat),
         "decision_config": flat,
     }
@@ -394,20 +402,25 @@ def checkpoint_generation(run: RunDir) -> int:
 
 
 def _stop(
-    run: RunDir, log: EventLog, calls: CallBuffer | None, reason: str, exc: Exception
+    run: RunDir,
+    log: EventLog,
+    calls: CallBuffer | None,
+    reason: str,
+    exc: Exception,
+    study: Study,
 ) -> dict[str, Any]:
     done = checkpoint_generation(run)
     drain_calls(calls, log, done + 1)
-    log.record(make_record("run_end", status="stopped", reason=reason, generations_completed=done))
+    log.record(make_record("run_end", status="stopped", reason=reason, episodes_completed=done))
     log.close()
-    run.write_summary(summarise(run.file("events.jsonl")))
+    run.write_summary(summarise(run.file("events.jsonl"), study))
     resume = f"resume with `agentsim run --resume {run.path}`"
     if isinstance(exc, _StopRequested):
         raise RunInterrupted(
-            f"interrupted after generation {done}; the last checkpoint is kept: {resume}"
+            f"interrupted after episode {done}; the last checkpoint is kept: {resume}"
         )
     raise RunStopped(
-        f"run stopped after generation {done} ({reason}); the last checkpoint is kept: "
+        f"run stopped after episode {done} ({reason}); the last checkpoint is kept: "
         f"{resume} (a budget can be raised with "
         f"--set budget_calls=N / budget_tokens=N / budget_usd=X)"
     ) from exc
@@ -415,12 +428,13 @@ def _stop(
 
 def _llm_context(
     run: RunDir, config: ExperimentConfig, calls: CallBuffer | None, cache_path: Path | None
-) -> LLMContext | None:
+) -> Any:
     from agentsim.runtime.llm_runtime import build_context, spent_before
 
-    if not config.llm.model or calls is None:
+    if not config.llm.model or calls is None or config.study.llm is None:
         return None
     return build_context(
+        config.study.llm,
         config.llm,
         config.env,
         config.seed,
@@ -442,7 +456,7 @@ async def context_initialize(
     members = await init(members, 1)
     drain_calls(calls, log, 1)
     for m in members:
-        if m.kind == "llm":
+        if m.params.get("strategy"):  # written by the study's transmission
             log.record(
                 make_record(
                     "reproduction",
@@ -466,42 +480,49 @@ async def _play_generation(
     reproducer: Reproducer,
     log: Any,
     recorder: _MemberRecorder,
-    context: LLMContext | None,
+    context: Any,
 ) -> list[Member]:
-    """One generation: play, record results, select, reproduce; returns the next population."""
+    """One episode: play, record results and, with evolution, select and reproduce;
+    returns the next episode's members."""
+    study = config.study
     seats = dict(zip(env.possible_agents, (m.id for m in members), strict=True))
     recorder.seats = seats
-    if context is not None:
+    if context is not None and hasattr(context, "names"):
         context.names = [m.id for m in members]
+    prefix = "generation" if study.evolution else "episode"
     log.record(
         make_record(
-            "generation_start",
-            generation=generation,
+            f"{prefix}_start",
+            **{prefix: generation},
             seats=list(seats.values()),
             kinds={m.id: m.kind for m in members},
         )
     )
-    agents = {seat: m.build() for seat, m in zip(env.possible_agents, members, strict=True)}
+    agents = {
+        seat: m.build(study.env_id) for seat, m in zip(env.possible_agents, members, strict=True)
+    }
     for agent in agents.values():
-        if context is not None and hasattr(agent, "bind"):
+        if context is not None and isinstance(agent, Bindable):
             agent.bind(context)
     await arun_episode(
         env,
         agents,
         seed=streams.env(generation),
         recorder=recorder,
-        options={"generation": generation},
+        options={"generation": generation} if study.evolution else None,
     )
     ids = [m.id for m in members]
-    for record in env.episode_records(ids):
+    results: EpisodeResults = env.unwrapped
+    for record in results.episode_records(ids):
+        record.setdefault("episode", generation)
         log.record(record)
-    scores = env.scores()
     next_members = members
-    if generation < config.settings.generations:
+    if study.evolution and generation < config.settings.episodes:
+        scored: Scored = env.unwrapped
         next_members = await _next_generation(
-            members, scores, generation, config.settings, streams, reproducer, log
+            members, scored.scores(), generation, config.settings, streams, reproducer, log
         )
-    log.record(make_record("generation_end", generation=generation, **env.generation_stats(ids)))
+    log.record(make_record(f"{prefix}_end", **{prefix: generation}, **results.episode_stats(ids)))
     return next_members
 
 
@@ -509,7 +530,7 @@ async def _next_generation(
     members: list[Member],
     scores: np.ndarray,
     generation: int,
-    settings: EvolutionSettings,
+    settings: RunSettings,
     streams: SeedStreams,
     reproducer: Reproducer,
     log: Any,

@@ -153,8 +153,8 @@ def _checkpoint_of(line: bytes) -> int | None:
     except ValueError:
         return None
     if isinstance(rec, dict) and rec.get("type") == "checkpoint":
-        generation = rec.get("generation")
-        return generation if isinstance(generation, int) else None
+        episode = rec.get("episode", rec.get("generation"))  # "generation" before 0.2
+        return episode if isinstance(episode, int) else None
     return None
 
 
@@ -165,7 +165,8 @@ def _line_text(line: bytes) -> str:
         return "not a complete JSON record"
     if not isinstance(rec, dict):
         return "not a record"
-    return f"a {rec.get('type')!r} record of generation {rec.get('generation')!r}"
+    episode = rec.get("episode", rec.get("generation"))
+    return f"a {rec.get('type')!r} record of episode {episode!r}"
 
 
 class RunDir:

@@ -29,8 +29,8 @@ from pettingzoo import AECEnv
 
 from agentsim.agents.base import Decision, has_async
 from agentsim.core.records import Record, make_record
+from agentsim.llm.recording import collect_prompt_hashes
 from agentsim.llm.types import gather_or_cancel
-from agentsim.llm.wrappers import collect_prompt_hashes
 
 _CONTEXT_KEYS = ("generation", "game", "round")
 

@@ -7,7 +7,9 @@ agree. This module imports nothing outside the standard library.
 
 Behaviours are chosen by the model name (``openai/donor-0.5`` reaches the server as
 ``donor-0.5``): ``donor``, ``donor-<p>``, ``garbage``, ``flaky-<n>``; any other name
-behaves like ``donor``. Faults are drawn per request from a seeded RNG:
+behaves like ``donor``. The server alone also answers ``debate``
+(:func:`debate_server_reply`: ``debate_v0``'s offline debater, which reads the system
+message too). Faults are drawn per request from a seeded RNG:
 
 * ``429``: rate limited, with ``Retry-After: <retry_after_s>``;
 * ``500``: server error;
@@ -196,6 +198,29 @@ def completion_body(model: str, content: str, prompt_tokens: int) -> dict[str, A
     }
 
 
+#: Model name under which the server answers debate prompts (``openai/debate``).
+DEBATE_BEHAVIOUR = "debate"
+
+
+def debate_server_reply(messages: Sequence[Mapping[str, Any]]) -> str:
+    """The server's ``debate`` reply: what the offline debate model answers.
+
+    Survey prompts get a number on the prompt's scale, turn prompts a short
+    contribution (``agentsim.envs.debate.offline.debate_reply``, after Taubenfeld et al.
+    2024, arXiv:2402.04049). Imported lazily: the donor paths need no env package.
+
+    Example:
+        >>> system = {"role": "system", "content": "You are Ann. You are a Democrat."}
+        >>> survey = "answer this survey question: ... a single number from 0 to 10 ..."
+        >>> debate_server_reply([system, {"role": "user", "content": survey}])
+        '9'
+    """
+    from agentsim.envs.debate.offline import debate_reply
+
+    plain = [{"role": str(m.get("role")), "content": str(m.get("content") or "")} for m in messages]
+    return debate_reply(plain)
+
+
 # --- the server ------------------------------------------------------------------------------
 
 
@@ -308,6 +333,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _reply(self, request: dict[str, Any], *, garbage: bool) -> dict[str, Any]:
         model = str(request.get("model", ""))
         prompt = prompt_text(request.get("messages") or [])
+        if model == DEBATE_BEHAVIOUR and not garbage:
+            text = debate_server_reply(request.get("messages") or [])
+            return completion_body(model, text, count_tokens(prompt))
         try:
             parse_behaviour(model)
             behaviour = model

@@ -103,7 +103,7 @@ def test_an_unparsed_strategy_reply_is_kept_whole_and_recorded_as_such():
     assert params["strategy_justification"] == ""
     assert "My strategy will be" in params["strategy_parse_error"]
     # The params rebuild the same agent (checkpoints and resumes go through them).
-    agent = make_agent("llm", name="1_1", **params)
+    agent = make_agent("llm", env="donor_game_v0", name="1_1", **params)
     assert agent_params(agent) == params and agent.strategy == UNPARSED
 
 

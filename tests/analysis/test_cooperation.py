@@ -85,7 +85,7 @@ def test_statistics_of_a_real_run(tmp_path):
     config = make_config("donor-game", 3, ["generations=3"])
     run = RunDir.create(tmp_path, "r", config.to_json())
     summary = asyncio.run(run_experiment(run, config))
-    stats = run_statistics(run.file("events.jsonl"))
+    stats = run_statistics(run.file("events.jsonl"))["cooperation"]
     assert list(stats["mean_final_resources"].values()) == [
         g["mean_final_resources"] for g in summary["generations"]
     ]

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+import agentsim.envs.donor_game  # noqa: F401  (registers the donor game's record types)
 from agentsim.core.errors import UserError
 from agentsim.core.records import (
     MAX_NESTING,
@@ -36,14 +37,14 @@ def test_good_records_round_trip():
         ('{"v": 1, "generation": 1}', "no type"),
         ('{"v": 1, "type": 7}', "no type"),
         ('{"v": 1, "type": "game_end", "generation": 1, "game": 0}', "final_resources"),
-        ('{"v": 1, "type": "checkpoint", "generation": "2"}', "'generation' must be"),
-        ('{"v": 1, "type": "checkpoint", "generation": true}', "'generation' must be"),
+        ('{"v": 1, "type": "checkpoint", "episode": "2"}', "'episode' must be"),
+        ('{"v": 1, "type": "checkpoint", "episode": true}', "'episode' must be"),
         ('{"v": 1, "type": "game_end", "generation": 1, "game": 0, "final_resources": [1]}',
          "final_resources"),
         ('{"v": 1, "type": "selection", "generation": 1, "method": "top", "scores": {},'
          ' "survivors": [1], "removed": []}', "survivors"),
         ("[" * 50_000 + "]" * 50_000, "nested"),
-        (json.dumps({"v": 1, "type": "checkpoint", "generation": 1,
+        (json.dumps({"v": 1, "type": "checkpoint", "episode": 1,
                      "x": json.loads("[" * (MAX_NESTING + 1) + "]" * (MAX_NESTING + 1))}),
          "nested"),
         (b'{"v": 1, "type": "checkpoint", "generation": 1, "x": "\xff"}', "not a JSON record"),

@@ -13,10 +13,12 @@ import agentsim
 DICT_ADVICE = (
     r"Observation is not a NumPy array",
     r"Observation space for each agent probably should be",
+    r"Action space for each agent probably should be",
 )
 
 ENV_VARIANTS = [(env_id, {}) for env_id in agentsim.list_envs()] + [
     ("donor_game_v0", {"punishment": "costly"}),
+    ("debate_v0", {"protocol": "salvi", "personalised": True}),
     ("donor_game_v0", {"pairing": "released_code", "trace_depth": 1, "agents": 4, "rounds": 5}),
 ]
 
@@ -45,7 +47,8 @@ def test_pettingzoo_api(variant):
         parallel_seed_test(lambda: agentsim.make_env(env_id, **config), num_cycles=50)
     else:
         api_test(env, num_cycles=200)
-        parallel_api_test(aec_to_parallel(agentsim.make_env(env_id, **config)), num_cycles=200)
+        if env.metadata.get("is_parallelizable", False):  # turn-based envs cannot be
+            parallel_api_test(aec_to_parallel(agentsim.make_env(env_id, **config)), num_cycles=200)
         seed_test(lambda: agentsim.make_env(env_id, **config), num_cycles=50)
 
 

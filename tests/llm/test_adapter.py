@@ -18,10 +18,11 @@ import pytest
 
 from agentsim.agents.llm.parsers import parse_donation, parse_json, parse_strategy
 from agentsim.core.errors import BudgetExceeded, ConfigError, ReplayMiss, UserError
-from agentsim.llm.cache import ResponseCache
+from agentsim.llm.cache import CachedModel, ResponseCache
 from agentsim.llm.factory import build_model
 from agentsim.llm.model import LiteLLMModel
 from agentsim.llm.offline import INPUT_COST_PER_TOKEN, OUTPUT_COST_PER_TOKEN
+from agentsim.llm.recording import RecordingModel
 from agentsim.llm.types import (
     ChatRequest,
     ChatResult,
@@ -35,10 +36,8 @@ from agentsim.llm.types import (
 from agentsim.llm.wrappers import (
     Budget,
     BudgetedModel,
-    CachedModel,
     RateLimitedModel,
     RateLimiter,
-    RecordingModel,
     RetryingModel,
 )
 from agentsim.testing.fake_openai_server import FakeOpenAIServer

@@ -179,11 +179,11 @@ def test_user_prices_price_each_call_and_the_dry_run() -> None:
         prices.cost(result.prompt_tokens, result.completion_tokens)
     )
     assert result.cost_usd > 0
-    env = make_config("donor-game", 0, SMALL).env
-    settings = LLMSettings(model="openai/x", price_in_per_mtok=2.0, price_out_per_mtok=4.0)
-    e = estimate(settings, env, 1, 4, 0.5)
+    priced = ["model=openai/x", "price_in_per_mtok=2", "price_out_per_mtok=4"]
+    e = estimate(make_config("donor-game", 0, [*SMALL, *priced]))
+    assert e["calls"] > 0
     assert e["cost_usd"] == pytest.approx(prices.cost(e["prompt_tokens"], e["completion_tokens"]))
-    assert estimate(LLMSettings(model="openai/x"), env, 1, 4, 0.5)["cost_usd"] is None
+    assert estimate(make_config("donor-game", 0, [*SMALL, "model=openai/x"]))["cost_usd"] is None
 
 
 def test_a_dollar_budget_stops_after_a_call_it_cannot_price() -> None:

@@ -81,14 +81,14 @@ def test_numpy_scalars_are_accepted_and_stored_as_plain_json():
     config = make_config(
         "donor-game",
         np.int64(3),
-        settings={"generations": np.int64(2), "mutation": np.float64(0.1)},
+        run={"generations": np.int64(2), "mutation": np.float64(0.1)},
         env={"agents": np.int64(12), "multiplier": np.float32(1.5)},
     )
     data = json.loads(json.dumps(config.to_json()))
-    assert data["seed"] == 3 and data["settings"]["generations"] == 2
+    assert data["seed"] == 3 and data["run"]["episodes"] == 2
     assert data["env"]["agents"] == 12 and data["env"]["multiplier"] == 1.5
     with pytest.raises(ConfigError):
-        make_config("donor-game", 0, settings={"generations": np.bool_(True)})
+        make_config("donor-game", 0, run={"generations": np.bool_(True)})
 
 
 # -- #27: the run's size, up front ----------------------------------------------------------

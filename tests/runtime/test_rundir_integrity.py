@@ -137,7 +137,7 @@ def test_changed_decision_settings_are_refused_naming_the_keys(tmp_path):
     run = _interrupted(tmp_path, config, after=2)
     _refused(run, _config(4, seed=3), r"changed seed \(2 -> 3\)")
     _refused(run, _config(4, "multiplier=3"), r"env\.multiplier \(2\.0 -> 3\.0\)")
-    _refused(run, _config(4, "mutation=0.2"), "settings.mutation")
+    _refused(run, _config(4, "mutation=0.2"), "run.mutation")
 
 
 def test_resumable_keys_may_change(tmp_path):
@@ -149,7 +149,7 @@ def test_resumable_keys_may_change(tmp_path):
 
 def test_generations_can_grow_but_not_shrink(tmp_path):
     run = _interrupted(tmp_path, _config(4), after=2)
-    _refused(run, _config(3), "generations can only grow")
+    _refused(run, _config(3), r"\(generations\) can only grow")
     full, _ = _full(tmp_path, 6)
     asyncio.run(run_experiment(run, _config(6)))
     assert _events(run) == _events(full)

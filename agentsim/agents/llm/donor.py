@@ -386,7 +386,9 @@ class LLMTransmission:
     """
 
     context: LLMContext
-    scripted: MutationReproducer = field(default_factory=MutationReproducer)
+    scripted: MutationReproducer = field(
+        default_factory=lambda: MutationReproducer(env="donor_game_v0")
+    )
 
     async def initialize(self, members: list[Member], generation: int) -> list[Member]:
         """Generation-1 strategies for LLM members that have none (from the rules only)."""

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -31,6 +31,13 @@ import numpy.typing as npt
 from agentsim.agents.base import Decision
 
 FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+_Derived = TypeVar("_Derived")
+
+#: Most trace entries a discriminator's rule may read and still be decided by table lookup:
+#: ``(read + 1) * 2**read`` entries, and the bit code of ``read`` comparisons fits a uint8.
+_MAX_TABULATED_DEPTH = 8
+_BIT_VALUES = (1 << np.arange(_MAX_TABULATED_DEPTH)).astype(np.uint8)
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,23 @@ class DonorStrategy(abc.ABC):
                 from agentsim.core.errors import ConfigError
 
                 raise ConfigError(f"{self.kind}.{key}", value, f"a number in [{low}, {high}]")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Constants derived from the parameters (see `_derived`) are stale once one changes.
+        object.__setattr__(self, name, value)
+        if name in self.BOUNDS:
+            self.__dict__.pop("_derived_cache", None)
+
+    def _derived(self, build: Callable[[int], _Derived], depth: int) -> _Derived:
+        """``build(depth)``, computed once per trace depth and kept until a parameter changes.
+
+        Batch decisions run every round on a few hundred rows, where rebuilding per-depth
+        constants (weights, tables) costs more than the decision itself.
+        """
+        cache: dict[int, Any] = self.__dict__.setdefault("_derived_cache", {})
+        if depth not in cache:
+            cache[depth] = build(depth)
+        return cast(_Derived, cache[depth])
 
     @abc.abstractmethod
     def decide_batch(self, batch: TraceBatch) -> FloatArray:
@@ -174,11 +198,47 @@ class ImageScoring(DonorStrategy):
             else (np.ones(len(batch.length), dtype=bool))
         )
 
-    def decide_batch(self, batch: TraceBatch) -> FloatArray:
+    def entries_read(self, depth: int) -> int:
+        """How many trace entries, newest first, :meth:`good` reads (image scoring: 1)."""
+        return min(depth, 1)
+
+    def decide_by_rule(self, batch: TraceBatch) -> FloatArray:
+        """Decisions computed from :meth:`good` directly (what the table holds)."""
         known = batch.length > 0
         good = self.good(batch)
         out = np.where(good, self.generosity, -self.punish)
         return np.where(known, out, self.initial)
+
+    def decide_batch(self, batch: TraceBatch) -> FloatArray:
+        """:meth:`decide_by_rule`, looked up in a table of every case it can tell apart.
+
+        The rule sees only the trace length (up to the entries read) and which entries
+        reach ``threshold``, so one comparison, a bit code and a gather replace its array
+        steps; the table is the rule itself, evaluated once per depth, so results are
+        identical. A subclass with its own :meth:`good` is decided by the rule.
+        """
+        read = self.entries_read(batch.fraction.shape[1])
+        if not 0 < read <= _MAX_TABULATED_DEPTH or type(self).good not in _TABULATED_RULES:
+            return self.decide_by_rule(batch)
+        helped = batch.fraction[:, :read] >= self.threshold
+        code = helped[:, 0] if read == 1 else helped.view(np.uint8) @ _BIT_VALUES[:read]
+        index = np.minimum(batch.length, read)  # longer traces read as full ones
+        index <<= read
+        index += code
+        # A negative length lands below 0 and is clipped to the empty-trace entry, as it should.
+        return self._derived(self._outcome_table, read).take(index, mode="clip")
+
+    def _outcome_table(self, read: int) -> FloatArray:
+        """Decisions for length ``L`` and helped-bits ``c`` at index ``L << read | c``."""
+        codes = np.arange(1 << read)
+        helped = (codes[:, None] >> np.arange(read)) & 1
+        fraction = np.where(helped == 1, np.inf, -np.inf)  # >= any threshold, or below it
+        every_case = TraceBatch(
+            np.repeat(np.arange(read + 1), len(codes)), np.tile(fraction, (read + 1, 1))
+        )
+        table = self.decide_by_rule(every_case)
+        table.flags.writeable = False
+        return table
 
 
 @dataclass
@@ -202,6 +262,14 @@ class Standing(ImageScoring):
             good_k = helped | ~next_good
             next_good = np.where(valid[:, k], good_k, True)
         return next_good
+
+    def entries_read(self, depth: int) -> int:
+        return depth
+
+
+#: Rules of :meth:`ImageScoring.good` known to depend only on the length and on which
+#: entries reach the threshold, so that :meth:`ImageScoring.decide_batch` may tabulate them.
+_TABULATED_RULES = frozenset({ImageScoring.good, Standing.good})
 
 
 @dataclass
@@ -229,13 +297,58 @@ class TraceAverage(DonorStrategy):
     cap: float = 1.0
 
     def decide_batch(self, batch: TraceBatch) -> FloatArray:
-        depth = batch.fraction.shape[1]
-        weights = self.decay ** np.arange(depth) * batch.valid()
+        per_length = self._derived(self._weights_by_length, batch.fraction.shape[1])
+        weighted = per_length.weights_for(batch.length)
+        np.multiply(weighted, batch.fraction.clip(0.0, 1.0), out=weighted)  # punished: 0
+        mean = np.add.reduce(weighted, axis=1)
+        mean /= per_length.divisor.take(batch.length, mode="clip")
+        mean += self.bonus
+        mean.clip(min(self.floor, self.cap), max(self.floor, self.cap), out=mean)
+        return np.where(per_length.known.take(batch.length, mode="clip"), mean, self.initial)
+
+    def _weights_by_length(self, depth: int) -> _TraceWeights:
+        return _TraceWeights.build(self.decay, depth)
+
+
+#: numpy adds fewer than this many values along a row one after another (pairwise summation
+#: starts at 8), so below it a sum over entries may run entry-major (vectorised across rows)
+#: and still give the row-major sum's bits.
+_SEQUENTIAL_SUM_DEPTH = 8
+
+
+@dataclass(frozen=True)
+class _TraceWeights:
+    """:class:`TraceAverage`'s weights for every trace length ``L`` in ``0 .. depth`` (row L)."""
+
+    weights: FloatArray  # (depth + 1, depth): decay**k for entries k < L, else 0
+    by_entry: FloatArray  # (depth, depth + 1): the same, transposed and contiguous
+    divisor: FloatArray  # (depth + 1,): the row's total weight, 1.0 where it is 0
+    known: BoolArray  # (depth + 1,): the row's total weight is > 0
+
+    @staticmethod
+    def build(decay: float, depth: int) -> _TraceWeights:
+        valid = np.arange(depth)[None, :] < np.arange(depth + 1)[:, None]
+        weights = np.asarray(decay ** np.arange(depth) * valid, dtype=np.float64)
+        # Summed as a batch's rows are (C order, same length), so totals match bit for bit.
         total = weights.sum(axis=1)
-        shown = np.clip(batch.fraction, 0.0, 1.0)
-        mean = (weights * shown).sum(axis=1) / np.where(total > 0, total, 1.0)
-        low, high = min(self.floor, self.cap), max(self.floor, self.cap)
-        return np.where(total > 0, np.clip(mean + self.bonus, low, high), self.initial)
+        known = total > 0
+        tables = _TraceWeights(
+            weights, np.ascontiguousarray(weights.T), np.where(known, total, 1.0), known
+        )
+        for array in dataclasses.astuple(tables):
+            array.flags.writeable = False
+        return tables
+
+    def weights_for(self, length: npt.NDArray[np.int64]) -> FloatArray:
+        """A fresh ``(len(length), depth)`` array of each row's weights.
+
+        Lengths outside ``0 .. depth`` read as the nearest valid one, as a validity mask
+        would. Below :data:`_SEQUENTIAL_SUM_DEPTH` the array is entry-major (Fortran order),
+        which makes the sum over entries several times faster on a few hundred rows.
+        """
+        if self.by_entry.shape[0] < _SEQUENTIAL_SUM_DEPTH:
+            return self.by_entry.take(length, axis=1, mode="clip").T
+        return self.weights.take(length, axis=0, mode="clip")
 
 
 @dataclass

@@ -1,0 +1,146 @@
+"""The study of ``debate_v0``: what the runtime, CLI and report need to run debates.
+
+Taubenfeld et al. (2024, arXiv:2402.04049) debates and the Salvi et al. (2024,
+arXiv:2403.14380) persuasion protocol. One episode is one debate; repetitions are
+episodes with fresh personas (and, for Salvi, fresh propositions, sides and profiles).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from agentsim.agents.llm.debate import DebateLLMContext, LLMDebater, load_debate_prompts
+from agentsim.agents.llm.settings import LLMSettings
+from agentsim.agents.scripted.debate import DEBATERS
+from agentsim.agents.scripted.persuasion import AGENTS as PERSUASION_AGENTS
+from agentsim.core.records import Record
+from agentsim.envs.debate.config import DebateConfig
+from agentsim.envs.debate.env import RECORD_FIELDS, DebateEnv
+from agentsim.envs.debate.offline import debate_reply
+from agentsim.envs.study import Estimate, Experiment, LLMBinding, Study, register_study
+from agentsim.llm.types import LanguageModel
+
+_CHARS_PER_TOKEN = 4
+_UTTERANCE_TOKENS = 120  # a contribution of ~90 words
+_SURVEY_TOKENS = 3
+
+
+def _seats(config: DebateConfig) -> int:
+    return 2 if config.protocol == "salvi" else config.seats
+
+
+def _context(
+    model: LanguageModel, settings: LLMSettings, env: Mapping[str, Any], seeds: Any
+) -> DebateLLMContext:
+    return DebateLLMContext(
+        model, settings, load_debate_prompts(settings.prompt_dir), int(env["max_utterance_chars"])
+    )
+
+
+def _estimate(env: Mapping[str, Any], run: Any, settings: LLMSettings, n_llm: int) -> Estimate:
+    """Calls and tokens of ``run.episodes`` debates with ``n_llm`` LLM seats.
+
+    Surveys: every seat before the debate and after every utterance (Taubenfeld), or
+    before and after the debate (Salvi). Prompts grow with the transcript, so the prompt
+    tokens of call t are the fixed text plus t contributions.
+    """
+    config = DebateConfig(**env)
+    episodes = int(run.episodes)
+    seats = _seats(config)
+    utterances = 6 if config.protocol == "salvi" else config.iterations
+    surveys_per_seat = 2 if config.protocol == "salvi" else utterances + 1
+    speak_calls = utterances * n_llm // seats
+    survey_calls = surveys_per_seat * n_llm
+    fixed = 250  # system prompt and instructions, in tokens
+    mean_transcript = _UTTERANCE_TOKENS * utterances / 2
+    per_call_prompt = fixed + mean_transcript
+    calls = (speak_calls + survey_calls) * episodes
+    return Estimate(
+        calls=calls,
+        prompt_tokens=int(calls * per_call_prompt),
+        completion_tokens=episodes
+        * (speak_calls * _UTTERANCE_TOKENS + survey_calls * _SURVEY_TOKENS),
+        detail={"speak": speak_calls * episodes, "survey": survey_calls * episodes},
+    )
+
+
+def summarise(records: Iterable[Record]) -> dict[str, Any]:
+    """Per-debate rows: topic or proposition, roles, and each member's first and last score."""
+    rows: dict[int, dict[str, Any]] = {}
+    for r in records:
+        episode = int(r.get("episode", 0))
+        if r["type"] == "debate_start":
+            rows[episode] = {
+                "episode": episode,
+                "protocol": r["protocol"],
+                "topic": r.get("topic_id") or r.get("proposition_id") or r["topic"],
+                "roles": r["roles"],
+                "initial": {},
+                "final": {},
+                "survey_failures": 0,
+            }
+        elif r["type"] == "survey" and episode in rows:
+            row = rows[episode]
+            if r["score"] is None:
+                row["survey_failures"] += 1
+            else:
+                row["initial"].setdefault(r["agent"], r["score"])
+                row["final"][r["agent"]] = r["score"]
+    return {"episodes": [rows[e] for e in sorted(rows)]}
+
+
+def summary_lines(summary: Mapping[str, Any]) -> list[str]:
+    """One line per debate: each member's role and first -> last survey score."""
+    lines = []
+    for row in summary.get("episodes", []):
+        moves = ", ".join(
+            f"{row['roles'].get(a, a)} {row['initial'].get(a)}->{row['final'].get(a)}"
+            for a in row["final"]
+        )
+        failures = f" ({row['survey_failures']} failed surveys)" if row["survey_failures"] else ""
+        lines.append(f"debate {row['episode']:>3} {row['topic']}: {moves}{failures}")
+    return lines
+
+
+STUDY = register_study(
+    Study(
+        env_id="debate_v0",
+        make_env=DebateEnv,
+        config=DebateConfig,
+        record_types=RECORD_FIELDS,
+        agent_kinds={
+            **{cls.kind: cls for cls in DEBATERS},
+            **{cls.kind: cls for cls in PERSUASION_AGENTS},
+            LLMDebater.kind: LLMDebater,
+        },
+        default_population="drift_to_prior:3",
+        summarise=summarise,
+        summary_lines=summary_lines,
+        seats=_seats,
+        evolution=False,
+        episode_name="debate",
+        llm=LLMBinding(context=_context, estimate=_estimate, offline_policy=debate_reply),
+        experiments={
+            "debate": Experiment(
+                "debate",
+                "Taubenfeld et al. 2024: Republican, Democrat and Default debate a topic, "
+                "0-10 survey after every utterance",
+                run={"episodes": 40},
+            ),
+            "debate-echo": Experiment(
+                "debate-echo",
+                "Taubenfeld et al. 2024 echo chamber: two Republicans",
+                env={"roles": "republican,republican"},
+                run={"episodes": 40, "population": "drift_to_prior:2"},
+            ),
+            "persuasion": Experiment(
+                "persuasion",
+                "Salvi et al. 2024: persuader vs persuadee, opening/rebuttal/conclusion, "
+                "1-5 agreement before and after",
+                env={"protocol": "salvi"},
+                run={"episodes": 40, "population": "persuader:1,persuadee:1"},
+            ),
+        },
+    )
+)

@@ -1,0 +1,248 @@
+"""The study: one registered bundle per environment, the only thing the runtime knows of an env.
+
+The runtime, the CLI, the record schema, the offline model, the dry-run estimate and the
+report work from a :class:`Study` alone; none of them names an environment. Adding an
+environment is one package and one :func:`register_study` call, from inside agentsim or
+from outside it.
+
+What the runtime needs from an env beyond PettingZoo's API is declared, not probed:
+every env of a study implements :class:`EpisodeResults`; a study with evolution also
+implements :class:`Scored` (selection scores per seat). Both are checked once when the
+study is registered.
+
+Example:
+    >>> from agentsim.envs.study import get_study, study_ids
+    >>> "donor_game_v0" in study_ids()
+    True
+    >>> get_study("donor_game_v0").evolution
+    True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from agentsim.agents import registry as agent_registry
+from agentsim.agents.registry import register_agent
+from agentsim.core.errors import ConfigError
+from agentsim.core.records import Record, register_record_type
+from agentsim.core.registry import Registry
+from agentsim.llm.offline import register_offline_policy
+
+
+@runtime_checkable
+class EpisodeResults(Protocol):
+    """Results the runtime reads from an env, besides PettingZoo's own API.
+
+    ``pop_records`` is called after every step and returns (and forgets) the records the
+    step produced; ``episode_records`` and ``episode_stats`` are read once the episode is
+    over. ``ids`` maps seat order to the ids of the members sitting there, so records can
+    name members rather than seats.
+    """
+
+    def pop_records(self) -> list[Record]: ...
+
+    def episode_records(self, ids: Sequence[str]) -> list[Record]: ...
+
+    def episode_stats(self, ids: Sequence[str]) -> dict[str, Any]: ...
+
+
+@runtime_checkable
+class Scored(Protocol):
+    """An env whose episodes score every seat (for selection between generations)."""
+
+    def scores(self) -> np.ndarray: ...
+
+
+@runtime_checkable
+class Bindable(Protocol):
+    """An agent that needs the run's shared LLM context (the study's LLM agents)."""
+
+    def bind(self, context: Any) -> None: ...
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A named, runnable configuration of a study.
+
+    Attributes:
+        name: the CLI name (``agentsim run NAME``).
+        description: one line for ``agentsim experiments``.
+        env: env config values that differ from the env config's defaults.
+        run: run settings (``run.*`` keys) that differ from the defaults.
+    """
+
+    name: str
+    description: str
+    env: Mapping[str, Any] = field(default_factory=dict)
+    run: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A dry-run estimate of one run's LLM use (no call is made to produce it)."""
+
+    calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    detail: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LLMBinding:
+    """How a study's LLM agents are built and fed.
+
+    Attributes:
+        context: ``context(model, settings, env_config, seeds) -> ctx``: what the study's
+            LLM agents of one run share (prompts, rules, the model stack).
+        transmission: for studies with evolution, ``transmission(ctx, mutation)`` returns
+            the reproduction hook for populations with LLM members (cultural transmission);
+            None keeps scripted mutation only.
+        estimate: ``estimate(env_config, run_settings, llm_settings, n_llm) -> Estimate``.
+        offline_policy: ``policy(messages) -> reply`` answering this study's prompts with
+            no network; served as the LiteLLM model ``offline/<offline_name>`` (None: the
+            offline provider's built-in behaviours answer, as for the donor game).
+        offline_name: the name under ``offline/`` (default: the env id without ``_v0``).
+    """
+
+    context: Callable[..., Any]
+    estimate: Callable[..., Estimate]
+    offline_policy: Callable[[Sequence[Mapping[str, str]]], str] | None = None
+    transmission: Callable[..., Any] | None = None
+    offline_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Study:
+    """Everything the runtime, CLI and report need to know about one environment.
+
+    Attributes:
+        env_id: the versioned env id (``donor_game_v0``).
+        make_env: ``make_env(**config) -> env`` (a PettingZoo Parallel or AEC env).
+        config: the env's frozen config dataclass; its fields are the ``env.*`` keys.
+        record_types: the study's own record types and their required fields.
+        agent_kinds: agent factories by kind, scoped to this env (``llm`` included when
+            the study has LLM agents).
+        default_population: ``kind:count,...`` of the seats when none is given.
+        summarise: ``summarise(records) -> dict``: the study's headline figures per episode,
+            merged into ``summary.json``.
+        summary_lines: ``summary_lines(summary) -> list[str]``: what ``agentsim run`` prints.
+        experiments: named experiments.
+        evolution: whether episodes are generations of an evolving population.
+        llm: how LLM agents are built (None: no LLM agents).
+        seats: ``seats(env_config) -> int``: the number of seats of an episode.
+        episode_name: what one episode is called in output ("generation", "debate").
+        aliases: other names of run settings in this study (the donor game calls
+            ``episodes`` ``generations``), accepted in ``--set`` and config files.
+        member_fields: record fields that name a seat; the loop writes member ids there
+            (with evolution, members move between seats across generations).
+        seats_key: the env config key that sets the number of seats, if one does.
+    """
+
+    env_id: str
+    make_env: Callable[..., Any]
+    config: type
+    record_types: Mapping[str, tuple[str, ...]]
+    agent_kinds: Mapping[str, Callable[..., Any]]
+    default_population: str
+    summarise: Callable[[Iterable[Record]], dict[str, Any]]
+    summary_lines: Callable[[Mapping[str, Any]], list[str]]
+    experiments: Mapping[str, Experiment]
+    seats: Callable[[Any], int]
+    evolution: bool = False
+    llm: LLMBinding | None = None
+    episode_name: str = "episode"
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    member_fields: tuple[str, ...] = ("agent",)
+    seats_key: str | None = None
+
+    @property
+    def offline_name(self) -> str:
+        if self.llm is not None and self.llm.offline_name:
+            return self.llm.offline_name
+        return self.env_id.rsplit("_v", 1)[0]
+
+
+def _load_builtins(registry: Registry[Study]) -> None:
+    # Each built-in env package registers its study on import.
+    import agentsim.envs.debate.study
+    import agentsim.envs.donor_study  # noqa: F401  (registers donor_game_v0)
+
+
+STUDIES: Registry[Study] = Registry("env", _load_builtins)
+
+
+def register_study(study: Study) -> Study:
+    """Register a study (and its record types, env id and offline policy).
+
+    Checks the declared seams once, on an env built with the default config: every env
+    must implement :class:`EpisodeResults`, and envs of studies with evolution
+    :class:`Scored`.
+
+    Raises:
+        TypeError: when the env lacks a declared method (the message names it).
+    """
+    if not dataclasses.is_dataclass(study.config):
+        raise TypeError(f"{study.env_id}: config must be a dataclass, not {study.config!r}")
+    env = study.make_env()
+    missing = [p.__name__ for p in _required(study) if not isinstance(env.unwrapped, p)]
+    env.close()
+    if missing:
+        raise TypeError(f"{study.env_id}: its env does not implement {', '.join(missing)}")
+    for name, fields in study.record_types.items():
+        register_record_type(name, fields)
+    for kind, factory in study.agent_kinds.items():
+        register_agent(kind, factory, env=study.env_id)
+    if study.llm is not None and study.llm.offline_policy is not None:
+        register_offline_policy(study.offline_name, study.llm.offline_policy)
+    STUDIES.register(study.env_id, study)
+    return study
+
+
+def _required(study: Study) -> list[type]:
+    return [EpisodeResults, Scored] if study.evolution else [EpisodeResults]
+
+
+def get_study(env_id: str) -> Study:
+    """The study of an env id; unknown ids raise ConfigError listing the known ones."""
+    return STUDIES.get(env_id)
+
+
+def study_ids() -> list[str]:
+    """Env ids of all registered studies."""
+    return STUDIES.names()
+
+
+def find_experiment(name: str) -> tuple[Study, Experiment]:
+    """The study and experiment of an experiment name, across all studies."""
+    for _, study in STUDIES.items():
+        if name in study.experiments:
+            return study, study.experiments[name]
+    raise ConfigError("experiment", name, sorted(all_experiments()))
+
+
+def all_experiments() -> dict[str, tuple[Study, Experiment]]:
+    """Every experiment name with its study."""
+    return {n: (s, e) for _, s in STUDIES.items() for n, e in s.experiments.items()}
+
+
+def make_agent(kind: str, *, env: str | None = None, name: str | None = None, **params: Any) -> Any:
+    """Build an agent of a kind of ``env`` (or a kind only one env has, or a global kind).
+
+    Example:
+        >>> make_agent("degroot", env="debate_v0").kind
+        'degroot'
+    """
+    STUDIES.names()  # the built-in studies register their kinds
+    return agent_registry.make_agent(kind, env=env, name=name, **params)
+
+
+def agent_kinds(env: str | None = None) -> list[str]:
+    """Kinds usable in ``env`` (all kinds when None), built-in studies included."""
+    STUDIES.names()
+    return agent_registry.agent_kinds(env)
