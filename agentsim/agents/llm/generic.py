@@ -1,0 +1,146 @@
+"""The generic LLM agent: an environment's LLM agent is its prompts, its parser and its fallback.
+
+A study that has no LLM agent class of its own describes one with a :class:`PromptedPolicy`
+(how to render an observation into messages, how to parse a reply into an action, what
+to do when no reply parses) and registers ``PromptedAgent.factory(policy)`` as its
+``llm`` kind; the run binds a :class:`PromptedContext` (the model stack and settings).
+Every call goes through the one driver (:func:`agentsim.agents.llm.driver.ask_and_parse`).
+
+Example:
+    >>> import numpy as np
+    >>> from agentsim.agents.llm.parsers import ParseResult
+    >>> policy = PromptedPolicy(
+    ...     messages=lambda obs: [("user", f"You hold {obs['own']}. Contribute how much?")],
+    ...     parse=lambda text, obs: ParseResult(True, np.array([float(text)])),
+    ...     fallback=lambda obs: np.zeros(1),
+    ... )
+    >>> agent = PromptedAgent(policy, name="p1")
+    >>> agent.kind
+    'llm'
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from agentsim.agents.base import Decision
+from agentsim.agents.llm.driver import Question, ask_and_parse
+from agentsim.agents.llm.parsers import ParseResult
+from agentsim.agents.llm.settings import LLMSettings
+from agentsim.llm.types import LanguageModel
+
+Observation = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class PromptedPolicy:
+    """What makes an LLM agent for one environment.
+
+    Attributes:
+        messages: ``messages(obs) -> [(role, text), ...]``: the prompt for one decision.
+        parse: ``parse(reply, obs) -> ParseResult``: the action, or an error to re-ask with.
+        fallback: ``fallback(obs) -> action``: the recorded action when no reply parses.
+        acts: ``acts(obs) -> bool``: whether the agent decides at all (else ``idle``).
+        idle: ``idle(obs) -> action``: the action of a turn without a decision.
+        purpose: what the calls are for, in the call records.
+    """
+
+    messages: Callable[[Observation], Sequence[tuple[str, str]]]
+    parse: Callable[[str, Observation], ParseResult[Any]]
+    fallback: Callable[[Observation], Any]
+    acts: Callable[[Observation], bool] = lambda obs: True
+    idle: Callable[[Observation], Any] | None = None
+    purpose: str = "decision"
+
+
+@dataclass
+class PromptedContext:
+    """What the generic LLM agents of one run share: the model stack and the settings."""
+
+    model: LanguageModel
+    settings: LLMSettings
+
+
+def prompted_context(
+    model: LanguageModel, settings: LLMSettings, env: Mapping[str, Any], seeds: Any
+) -> PromptedContext:
+    """A study's ``LLMBinding.context`` for agents built with :meth:`PromptedAgent.factory`."""
+    return PromptedContext(model, settings)
+
+
+class PromptedAgent:
+    """An LLM agent described by a :class:`PromptedPolicy` (kind ``llm``)."""
+
+    kind = "llm"
+
+    def __init__(self, policy: PromptedPolicy, name: str = "llm") -> None:
+        self.policy = policy
+        self.name = name
+        self.context: PromptedContext | None = None
+        self._seed = 0
+        self._calls = 0
+
+    @classmethod
+    def factory(cls, policy: PromptedPolicy) -> Callable[..., PromptedAgent]:
+        """An agent factory for a study's ``agent_kinds`` (no parameters)."""
+
+        def make() -> PromptedAgent:
+            return cls(policy)
+
+        return make
+
+    def params(self) -> dict[str, Any]:
+        return {}
+
+    def bind(self, context: Any) -> None:
+        """Attach the run's shared context (done by the runtime)."""
+        self.context = context
+
+    def reset(self, *, seed: int | None = None) -> None:
+        # Provider seeds derive from the seed the runner hands out per episode and seat.
+        self._seed, self._calls = int(seed or 0), 0
+
+    def act(self, observation: Observation) -> Decision:
+        """Synchronous facade (scripts); runners use :meth:`aact`."""
+        return asyncio.run(self.aact(observation))
+
+    async def aact(self, observation: Observation) -> Decision:
+        p = self.policy
+        if not p.acts(observation):
+            idle = p.idle(observation) if p.idle is not None else p.fallback(observation)
+            return Decision(action=idle)
+        if self.context is None:
+            raise RuntimeError(f"LLM agent {self.name} has no model: call bind(context) first")
+        s = self.context.settings
+        assert s.model is not None  # a context is only built with a model
+        n = s.max_parse_attempts
+        seeds = [(self._seed + 7919 * (self._calls + i)) % 2**62 for i in range(n)]
+        self._calls += n
+        question = Question(
+            messages=tuple(p.messages(observation)),
+            purpose=p.purpose,
+            agent=self.name,
+            seeds=seeds,
+            model=s.model,
+            temperature=s.temperature,
+            max_tokens=s.max_tokens,
+            api_base=s.api_base,
+        )
+        answer = await ask_and_parse(
+            self.context.model,
+            question,
+            lambda text: p.parse(text, observation),
+            fallback=p.fallback(observation),
+            max_attempts=n,
+        )
+        return Decision(
+            action=answer.value,
+            rationale=answer.justification,
+            raw=answer.raw,
+            parse_status=answer.status,
+            usage=answer.usage,
+            extra=answer.record_fields(),
+        )
