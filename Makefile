@@ -30,12 +30,14 @@ demo: install
 lint: install-dev
 	$(BIN)/ruff check agentsim analysis scenarios tests bench
 	$(BIN)/ruff format --check agentsim analysis scenarios tests bench
+	$(BIN)/lint-imports  # DESIGN.md's layers: the contracts in pyproject.toml
 
 typecheck: install-dev
 	$(BIN)/mypy
 
 pytest: install-dev
 	$(BIN)/pytest -q
+	$(BIN)/pytest -q --doctest-modules agentsim analysis  # the docstring examples
 
 test: lint typecheck pytest
 

@@ -1,7 +1,8 @@
 """agentsim: multi-agent social simulation with scripted, RL and LLM agents.
 
 Public entry points: :func:`make_env`, :func:`list_envs`, :class:`Agent`,
-:class:`Decision`, :func:`run_episode`, :func:`make_agent`; the command line is
+:class:`Decision`, :func:`run_episode`, :func:`make_agent`; a new environment registers
+its :class:`Study` with :func:`register_study`; the command line is
 ``agentsim.cli.main(argv)``.
 """
 
@@ -9,24 +10,40 @@ import importlib
 import types
 
 from agentsim.agents.base import Agent, Decision, Usage
-from agentsim.agents.registry import agent_kinds, make_agent, register_agent
+from agentsim.agents.registry import register_agent
 from agentsim.envs.gym_view import make_gym_env
 from agentsim.envs.registry import list_envs, make_env, register_env
+from agentsim.envs.study import (
+    Estimate,
+    Experiment,
+    LLMBinding,
+    Study,
+    agent_kinds,
+    get_study,
+    make_agent,
+    register_study,
+)
 from agentsim.runtime.runner import EpisodeResult, arun_episode, run_episode
 
 __all__ = [
     "Agent",
     "Decision",
     "EpisodeResult",
+    "Estimate",
+    "Experiment",
+    "LLMBinding",
+    "Study",
     "Usage",
     "agent_kinds",
     "arun_episode",
+    "get_study",
     "list_envs",
     "make_agent",
     "make_env",
     "make_gym_env",
     "register_agent",
     "register_env",
+    "register_study",
     "run_episode",
 ]
 __version__ = "0.1.0"

@@ -1,11 +1,14 @@
 """LLM wall time of concurrent debate_v0 repetitions vs their dependent call chain, loopback only.
 
-Never calls a real provider: every request goes to the in-process fake OpenAI server
-(``agentsim.testing.fake_openai_server``, 127.0.0.1) answering after a fixed latency,
-with its ``debate`` behaviour (the offline debate model: surveys get a number on the
-scale, turns a short contribution). The debaters are ``LLMDebater``s bound to one shared
-``DebateLLMContext`` (one model stack: ``build_model`` with ``cache_mode="off"``, so every
-call reaches the server, and a ``RateLimiter`` with room for every debate at once).
+Never calls a real provider: every request goes to the fake OpenAI server
+(``agentsim.testing.fake_openai_server``, 127.0.0.1; in this process, as
+``bench/llm_concurrency.py`` runs it, or with ``--server-process`` in a child process)
+answering after a fixed latency (default 200 ms), with its ``debate`` behaviour (the
+offline debate model: surveys get a number on the scale, turns a short contribution).
+The debaters are ``LLMDebater``s bound to one shared ``DebateLLMContext`` (one model
+stack: ``build_model`` with ``cache_mode="off"``, so every call reaches the server, and a
+``RateLimiter`` with room for every debate at once). The fake model is given a LiteLLM
+price, as a real model has (see ``_price``).
 
 A debate of Taubenfeld et al. (2024, arXiv:2402.04049) as ``debate_v0`` plays it: 3
 debaters, 9 iterations, every debater surveyed before the debate and after every
@@ -17,9 +20,13 @@ independent debates overlap, so 40 of them run concurrently (``asyncio.gather`` 
 39 x latency. Reported: wall / ideal for one debate alone and for the 40 together
 (target <= 1.2), with the server's request count, the call chain actually observed, and
 the parse status of every decision and survey (a reply that does not parse is re-asked,
-which lengthens the chain; so the counts are printed, not assumed).
+which lengthens the chain; so the counts are printed, not assumed). First, the same 40
+debates against the server with no latency give the CPU floor: the wall time this
+process needs for all the calls whatever the latency (LiteLLM's client path dominates
+it); 40 debates reach ~1 only where that floor is well below 39 x latency.
 
-Run:  python bench/debate_llm.py [--quick] [--latency S] [--behaviour debate|donor]
+Run:  python bench/debate_llm.py [--quick] [--latency S] [--repeats N] [--server-process]
+      [--behaviour debate|donor]
 """
 
 from __future__ import annotations
@@ -52,6 +59,7 @@ from agentsim.agents.llm.debate import DebateLLMContext, LLMDebater, load_debate
 from agentsim.agents.llm.settings import LLMSettings
 from agentsim.envs.debate.env import DebateEnv
 from agentsim.llm.factory import build_model
+from agentsim.llm.providers import import_litellm
 from agentsim.llm.wrappers import RateLimiter
 from agentsim.runtime.runner import EpisodeResult, arun_episode
 from agentsim.testing.fake_openai_server import FakeOpenAIServer
@@ -63,8 +71,30 @@ CONCURRENCY = 256  # the limiter must not be what serialises 40 debates
 MAX_CHARS = 1200
 
 
+def _price(model: str) -> None:
+    """Give the fake model a LiteLLM price, as a real provider's model has in its cost map.
+
+    For a model missing from the cost map, LiteLLM's cost lookup tries its fallback
+    generalisations on every call (~1,000 regex searches, ~1 ms of CPU here), a cost
+    that real models do not pay.
+    """
+    import_litellm().register_model(
+        {
+            model: {
+                "input_cost_per_token": 1e-6,
+                "output_cost_per_token": 2e-6,
+                "cache_creation_input_token_cost": 0.0,
+                "cache_read_input_token_cost": 0.0,
+                "litellm_provider": "openai",
+                "mode": "chat",
+            }
+        }
+    )
+
+
 def _stack(behaviour: str, base_url: str) -> tuple[DebateLLMContext, RateLimiter, list[Any]]:
     """One shared model stack and context, as one run's repetitions share them."""
+    _price(f"openai/{behaviour}")
     settings = LLMSettings(
         model=f"openai/{behaviour}", api_base=base_url, cache="off", concurrency=CONCURRENCY
     )
@@ -180,9 +210,10 @@ def _statuses(results: list[EpisodeResult]) -> dict[str, Counter[str]]:
 def _chain(results: list[EpisodeResult]) -> float:
     """Mean calls per debate actually made (every call of a debate is in its chain)."""
     per = [
-        sum(r.get("llm_calls", 0) for r in x.records if r["type"] == "decision") for x in results
+        sum(int(r.get("llm_calls", 0)) for r in x.records if r["type"] == "decision")
+        for x in results
     ]
-    return statistics.mean(per)
+    return float(statistics.mean(per))
 
 
 def _fmt_counts(counts: Counter[str]) -> str:

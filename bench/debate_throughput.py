@@ -110,6 +110,10 @@ def _debaters(env: DebateEnv, kind: str) -> dict[str, Any]:
     return {a: KINDS[kind]() for a in env.possible_agents}
 
 
+def _policy(agents: dict[str, Any]) -> Callable[[str, Any], Any]:
+    return lambda agent, obs: agents[agent].act(obs).action
+
+
 def _reset_all(agents: dict[str, Any]) -> Callable[[int], None]:
     def begin(seed: int) -> None:
         for i, agent in enumerate(agents.values()):
@@ -141,9 +145,7 @@ def measures() -> dict[str, Measure]:
     for kind in KINDS:
         env = DebateEnv(iterations=ITERATIONS)
         agents = _debaters(env, kind)
-        out[f"debate bare, {kind}"] = _bare(
-            env, lambda a, obs, agents=agents: agents[a].act(obs).action, _reset_all(agents)
-        )
+        out[f"debate bare, {kind}"] = _bare(env, _policy(agents), _reset_all(agents))
     for kind in KINDS:
         env = DebateEnv(iterations=ITERATIONS)
         out[f"debate runner, {kind}"] = _runner(env, _debaters(env, kind), False)

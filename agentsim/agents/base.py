@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -82,3 +83,28 @@ class Agent(Protocol):
 def has_async(agent: object) -> bool:
     """Whether an agent offers ``async aact(observation)``."""
     return callable(getattr(agent, "aact", None))
+
+
+async def decide(agent: Any, observation: Any) -> Decision:
+    """One decision from a sync or async agent (``aact`` when it has one)."""
+    if has_async(agent):
+        decision: Decision = await agent.aact(observation)
+        return decision
+    result: Decision = agent.act(observation)
+    return result
+
+
+def decide_sync(agent: Any, observation: Any) -> Decision:
+    """One decision from synchronous code (uses ``act``; ``aact`` only if that is all there is).
+
+    Example:
+        >>> class Async:
+        ...     async def aact(self, observation): return Decision(action=observation)
+        >>> decide_sync(Async(), 3).action
+        3
+    """
+    act = getattr(agent, "act", None)
+    if callable(act):
+        result: Decision = act(observation)
+        return result
+    return asyncio.run(decide(agent, observation))

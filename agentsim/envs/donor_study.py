@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from agentsim.agents.llm.donor import LLMContext, LLMDonorAgent, LLMTransmission
+from agentsim.agents.llm.donor import LLMContext, LLMDonorAgent, write_strategy
 from agentsim.agents.llm.prompts import DonorPrompts
 from agentsim.agents.llm.settings import LLMSettings
 from agentsim.agents.scripted.donor import STRATEGIES
@@ -21,7 +21,6 @@ from agentsim.core.records import Record
 from agentsim.core.seeding import SeedStreams
 from agentsim.envs.donor_game import RECORD_TYPES, DonorGameEnv
 from agentsim.envs.study import Estimate, Experiment, LLMBinding, Study, register_study
-from agentsim.evolution.population import MutationReproducer
 from agentsim.games.donor import DonorGameConfig
 from agentsim.llm.types import LanguageModel
 
@@ -46,10 +45,6 @@ def _context(
     return LLMContext(
         model, settings, DonorPrompts.load(settings.prompt_dir), prompt_rules(env), seeds
     )
-
-
-def _transmission(context: LLMContext, mutation: MutationReproducer) -> LLMTransmission:
-    return LLMTransmission(context, mutation)
 
 
 def estimate(
@@ -181,7 +176,7 @@ STUDY = register_study(
         llm=LLMBinding(
             context=_context,
             estimate=estimate,
-            transmission=_transmission,
+            write_strategy=write_strategy,
             offline_name="donor",
         ),
         experiments={

@@ -19,9 +19,9 @@ from typing import Any
 
 import gymnasium as gym
 
+from agentsim.agents.base import decide_sync
 from agentsim.core.errors import ConfigError
 from agentsim.envs.registry import make_env
-from agentsim.runtime.runner import decide_sync
 
 OthersSpec = Mapping[str, Any] | Callable[[str], Any]
 

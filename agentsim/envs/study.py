@@ -100,8 +100,10 @@ class LLMBinding:
     Attributes:
         context: ``context(model, settings, env_config, seeds) -> ctx``: what the study's
             LLM agents of one run share (prompts, rules, the model stack).
-        transmission: for studies with evolution, ``transmission(ctx, mutation)`` returns
-            the reproduction hook for populations with LLM members (cultural transmission);
+        write_strategy: for studies with evolution, the cultural transmission of LLM
+            members: ``await write_strategy(ctx, member_id, generation, advice)`` returns
+            a child's params (its strategy written from the survivors' advice) and usage;
+            the runtime wraps it in :class:`~agentsim.evolution.transmission.LLMTransmission`.
             None keeps scripted mutation only.
         estimate: ``estimate(env_config, run_settings, llm_settings, n_llm) -> Estimate``.
         offline_policy: ``policy(messages) -> reply`` answering this study's prompts with
@@ -113,7 +115,7 @@ class LLMBinding:
     context: Callable[..., Any]
     estimate: Callable[..., Estimate]
     offline_policy: Callable[[Sequence[Mapping[str, str]]], str] | None = None
-    transmission: Callable[..., Any] | None = None
+    write_strategy: Callable[..., Any] | None = None
     offline_name: str | None = None
 
 
@@ -142,6 +144,9 @@ class Study:
         member_fields: record fields that name a seat; the loop writes member ids there
             (with evolution, members move between seats across generations).
         seats_key: the env config key that sets the number of seats, if one does.
+        unrecorded_observation: observation keys left out of decision records because
+            they are rendered from other records (a debate's transcript, from its
+            utterances); the decision record marks them ``{"rendered_from_records": true}``.
     """
 
     env_id: str
@@ -160,6 +165,7 @@ class Study:
     aliases: Mapping[str, str] = field(default_factory=dict)
     member_fields: tuple[str, ...] = ("agent",)
     seats_key: str | None = None
+    unrecorded_observation: tuple[str, ...] = ()
 
     @property
     def offline_name(self) -> str:

@@ -3,19 +3,23 @@
 A :class:`Member` is plain data (id, agent kind, parameters), so a population
 checkpoints as JSON. Reproduction is a hook: :class:`MutationReproducer` copies a
 survivor's parameters with seeded mutation (scripted cultural evolution); LLM
-transmission (new agents writing strategies from the survivors' advice) plugs in
-through the same :class:`Reproducer` protocol.
+transmission (new agents writing strategies from the survivors' advice,
+:mod:`agentsim.evolution.transmission`) plugs in through the same :class:`Reproducer`
+protocol.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from agentsim.agents.registry import make_agent
+
+if TYPE_CHECKING:
+    pass
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 ``litellm.acompletion(model="offline/<behaviour>", ...)`` then runs LiteLLM's own code
 path (parameter handling, usage, cost) with no network and no key. Behaviours, chosen
 by the model name, are those of
-:func:`agentsim.testing.fake_openai_server.offline_reply`:
+:func:`agentsim.llm.offline_behaviours.offline_reply`:
 
 * ``offline/donor``: tit-for-tat-ish donor (matches the recipient's last donation
   percentage; 50% with no history);
@@ -34,14 +34,14 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from agentsim.llm.providers import import_litellm, register_provider
-from agentsim.testing.fake_openai_server import (
+from agentsim.llm.offline_behaviours import (
     count_tokens,
     offline_reply,
     parse_behaviour,
     policy_text,
     prompt_text,
 )
+from agentsim.llm.providers import import_litellm, register_provider
 
 PROVIDER = "offline"
 INPUT_COST_PER_TOKEN = 1e-6

@@ -52,6 +52,8 @@ class RunSettings:
         max_events_gb: the largest event log (estimated up front, see
             :func:`estimate_run_size`) a run may write; a bigger run is refused with the
             record level or the override that fits.
+        concurrent_episodes: without evolution, how many episodes play at once (their LLM
+            calls share one rate limit); the events are the same for any value.
         survival_fraction: evolution only: share of the population that survives
             (paper: top 50%).
         selection: evolution only: ``top``, ``random`` or ``proportional``.
@@ -63,6 +65,7 @@ class RunSettings:
     population: str = ""
     record: str = "full"
     max_events_gb: float = 5.0
+    concurrent_episodes: int = 16
     survival_fraction: float = 0.5
     selection: str = "top"
     mutation: float = 0.05
@@ -74,6 +77,9 @@ class RunSettings:
         check_number("mutation", self.mutation, low=0.0, high=1.0)
         check_choice("record", self.record, RECORD_LEVELS)
         check_number("max_events_gb", self.max_events_gb, low=0.0)
+        check_number(
+            "concurrent_episodes", self.concurrent_episodes, low=1, high=10_000, integer=True
+        )
 
 
 @dataclass(frozen=True)
@@ -132,6 +138,7 @@ RESUMABLE_KEYS = (
     "retry_base_delay_s",
     "api_base",
     "max_events_gb",
+    "concurrent_episodes",
 )
 #: Run settings a finished run may raise on resume (it is then extended).
 EXTENSION_KEYS = ("episodes",)
@@ -226,8 +233,9 @@ def _dealias(study: Study, values: Mapping[str, Any]) -> dict[str, Any]:
 def _check_evolution_keys(study: Study, values: Mapping[str, Any]) -> None:
     if study.evolution:
         return
+    defaults = {f.name: f.default for f in dataclasses.fields(RunSettings)}
     for key in EVOLUTION_KEYS:
-        if key in values:
+        if key in values and values[key] != defaults[key]:
             raise ConfigError(
                 f"run.{key}", values[key], f"not set: {study.env_id} has no evolution"
             )
@@ -255,10 +263,17 @@ def _section_of(
         raise ConfigError("--set", item, "key=value with key one of " + ", ".join(every))
     namespace, dot, bare = key.partition(".")
     if dot and namespace in keys:
+        if namespace == "run" and bare in EVOLUTION_KEYS and not study.evolution:
+            raise ConfigError(key, _value(item), f"not set: {study.env_id} has no evolution")
         if bare not in keys[namespace]:
             raise ConfigError.unknown_key(key, every)
         return namespace, study.aliases.get(bare, bare) if namespace == "run" else bare
     owners = [ns for ns, ks in keys.items() if key in ks]
+    bare_key = key.rpartition(".")[2]
+    if not owners and bare_key in EVOLUTION_KEYS and not study.evolution:
+        raise ConfigError(
+            f"run.{bare_key}", _value(item), f"not set: {study.env_id} has no evolution"
+        )
     if not owners:
         raise ConfigError.unknown_key(key, every)
     if len(owners) > 1:

@@ -12,6 +12,7 @@ several seeds run concurrently without exceeding a provider's limits.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -199,24 +200,34 @@ def shared_limiter(settings: LLMSettings) -> RateLimiter:
     return _LIMITERS[key]
 
 
+#: The episode whose calls the current task makes (set by the loop when episodes run
+#: concurrently; asyncio tasks inherit it), so each call record joins its own episode.
+CURRENT_EPISODE: ContextVar[int | None] = ContextVar("agentsim_episode", default=None)
+
+
 class CallBuffer:
     """Collects ``llm_call`` records and releases them in a concurrency-independent order.
 
     Calls of one round finish in whatever order the provider answers; each agent's
     own calls are sequential. Releasing the buffer stably sorted by agent makes the
-    event log identical however the calls interleaved.
+    event log identical however the calls interleaved. Calls made under
+    :data:`CURRENT_EPISODE` are kept apart per episode, so concurrent episodes do not mix.
     """
 
     def __init__(self) -> None:
-        self._records: list[Record] = []
+        self._records: dict[int | None, list[Record]] = {}
 
     def __call__(self, record: Record) -> None:
-        self._records.append(record)
+        self._records.setdefault(CURRENT_EPISODE.get(), []).append(record)
 
-    def drain(self) -> list[Record]:
-        out = sorted(self._records, key=lambda r: (r["purpose"], r["agent"]))
-        self._records = []
-        return out
+    def drain(self, episode: int | None = None) -> list[Record]:
+        """The buffered records of ``episode`` (None: of every episode), in a stable order."""
+        if episode is None:
+            pending = [r for rs in self._records.values() for r in rs]
+            self._records = {}
+        else:
+            pending = self._records.pop(episode, [])
+        return sorted(pending, key=lambda r: (r["purpose"], r["agent"]))
 
 
 def spent_before(settings: LLMSettings, cache_path: Path, events: Path) -> dict[str, float]:

@@ -35,7 +35,8 @@ from agentsim.core.seeding import SeedStreams
 from agentsim.envs.study import Bindable, EpisodeResults, Scored, Study
 from agentsim.evolution.population import Member, MutationReproducer, Reproducer, parse_population
 from agentsim.evolution.selection import select_survivors
-from agentsim.llm.types import LLMError
+from agentsim.evolution.transmission import LLMTransmission
+from agentsim.llm.types import LLMError, gather_or_cancel
 from agentsim.runtime.experiment import (
     EXTENSION_KEYS,
     RESUMABLE_KEYS,
@@ -68,7 +69,7 @@ class _MemberRecorder:
         inner: Recorder,
         seats: Mapping[str, str],
         generation: int,
-        log: EventLog,
+        log: Recorder,
         calls: CallBuffer | None,
         stop: threading.Event | None = None,
         study: Study | None = None,
@@ -76,10 +77,18 @@ class _MemberRecorder:
         self.inner, self.seats, self.generation = inner, seats, generation
         self.log, self.calls, self.stop = log, calls, stop
         self.fields = study.member_fields if study is not None else ("agent",)
+        self.unrecorded = study.unrecorded_observation if study is not None else ()
         self.evolution = study is None or study.evolution
         self.discard = getattr(inner, "discard", False)
 
     def record(self, record: Record) -> None:
+        observation = record.get("observation")
+        if self.unrecorded and isinstance(observation, dict):
+            # Parts of an observation the study renders from other records (a debate's
+            # transcript): a reference, not a copy per decision.
+            for key in self.unrecorded:
+                if key in observation:
+                    observation[key] = {"rendered_from_records": True}
         for key in self.fields:
             if key in record:
                 record[key] = self.seats.get(record[key], record[key])
@@ -96,9 +105,12 @@ class _MemberRecorder:
             raise _StopRequested  # the runner flushes once per round: a round boundary
 
 
-def drain_calls(calls: CallBuffer | None, log: EventLog, generation: int) -> None:
-    """Write the buffered ``llm_call`` records, stamped with the episode they served."""
-    for r in calls.drain() if calls else []:
+def drain_calls(calls: CallBuffer | None, log: Recorder, generation: int) -> None:
+    """Write the buffered ``llm_call`` records, stamped with the episode they served (of
+    the current task's episode only, when episodes run concurrently)."""
+    from agentsim.runtime.llm_runtime import CURRENT_EPISODE
+
+    for r in calls.drain(CURRENT_EPISODE.get()) if calls else []:
         if r.get("episode") is None:
             r["episode"] = generation
         log.record(r)
@@ -321,9 +333,9 @@ async def _generations(
     context = _llm_context(run, config, calls, cache_path)
     mutation = MutationReproducer(settings.mutation, study.env_id)
     reproducer: Reproducer = mutation
-    transmission = study.llm.transmission if study.llm is not None else None
-    if context is not None and transmission is not None:
-        reproducer = transmission(context, mutation)
+    write = study.llm.write_strategy if study.llm is not None else None
+    if context is not None and write is not None:
+        reproducer = LLMTransmission(context, mutation, write)
     env = study.make_env(**config.env)
     members = point.members()
     if members is None:
@@ -333,27 +345,103 @@ async def _generations(
     before = point.entry or _entry(0, members, log)
     recorder: Recorder = log if settings.record == "full" else NullRecorder()
     streams = SeedStreams(config.seed)
-    for generation in range(point.generation + 1, settings.episodes + 1):
-        members = await _play_generation(
-            env,
-            members,
-            generation,
-            config,
-            streams,
-            reproducer,
-            log,
-            _MemberRecorder(recorder, {}, generation, log, calls, stop, study),
-            context,
-        )
-        drain_calls(calls, log, generation)  # the next members' strategy calls
-        log.record(make_record("checkpoint", episode=generation))
-        entry = _entry(generation, members, log)
-        run.write_checkpoint(_checkpoint_state(entry, before, config))
-        before = entry
-        if progress:
-            progress(generation, settings.episodes)
-        if stop is not None and stop.is_set() and generation < settings.episodes:
+    episodes = _Episodes(config, streams, reproducer, context, calls, stop)
+    batch = 1 if study.evolution else settings.concurrent_episodes
+    generation = point.generation + 1
+    while generation <= settings.episodes:
+        chunk = list(range(generation, min(generation + batch, settings.episodes + 1)))
+        if len(chunk) == 1:
+            members = await _play_generation(
+                env,
+                members,
+                generation,
+                config,
+                streams,
+                reproducer,
+                log,
+                _MemberRecorder(recorder, {}, generation, log, calls, stop, study),
+                context,
+            )
+            drain_calls(calls, log, generation)  # the next members' strategy calls
+            played: list[tuple[int, list[Record]]] = [(generation, [])]
+        else:
+            buffers = await gather_or_cancel([episodes.buffered(i, members) for i in chunk])
+            played = list(zip(chunk, buffers, strict=True))
+        for episode, buffered in played:
+            for record in buffered:
+                log.record(record)
+            log.record(make_record("checkpoint", episode=episode))
+            entry = _entry(episode, members, log)
+            run.write_checkpoint(_checkpoint_state(entry, before, config))
+            before = entry
+            if progress:
+                progress(episode, settings.episodes)
+        generation = chunk[-1] + 1
+        if stop is not None and stop.is_set() and chunk[-1] < settings.episodes:
             raise _StopRequested
+
+
+class _Buffer:
+    """The records of one episode played alongside others, written once it is its turn."""
+
+    def __init__(self) -> None:
+        self.records: list[Record] = []
+
+    def record(self, record: Record) -> None:
+        self.records.append(record)
+
+    def flush(self) -> None:
+        pass
+
+
+@dataclass
+class _Episodes:
+    """Plays independent episodes (a study without evolution) concurrently.
+
+    Each episode has its own env and its own record buffer, and its LLM calls are
+    tagged with :data:`~agentsim.runtime.llm_runtime.CURRENT_EPISODE`, so the records of
+    each come out exactly as if the episodes had been played one after another.
+    """
+
+    config: ExperimentConfig
+    streams: SeedStreams
+    reproducer: Reproducer
+    context: Any
+    calls: CallBuffer | None
+    stop: threading.Event | None
+
+    async def buffered(self, episode: int, members: list[Member]) -> list[Record]:
+        from agentsim.runtime.llm_runtime import CURRENT_EPISODE
+
+        token = CURRENT_EPISODE.set(episode)
+        try:
+            config, study = self.config, self.config.study
+            buffer = _Buffer()
+            inner: Recorder = buffer if config.settings.record == "full" else NullRecorder()
+            recorder = _MemberRecorder(
+                inner,
+                {},
+                episode,
+                buffer,
+                self.calls,
+                self.stop,
+                study,
+            )
+            await _play_generation(
+                study.make_env(**config.env),
+                members,
+                episode,
+                config,
+                self.streams,
+                self.reproducer,
+                buffer,
+                recorder,
+                self.context,
+            )
+            drain_calls(self.calls, buffer, episode)
+            return buffer.records
+        finally:
+            CURRENT_EPISODE.reset(token)
 
 
 def _first_members(study: Study, settings: RunSettings, env: Any) -> list[Member]:

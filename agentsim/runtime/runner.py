@@ -27,7 +27,7 @@ import numpy as np
 from gymnasium import spaces
 from pettingzoo import AECEnv
 
-from agentsim.agents.base import Decision, has_async
+from agentsim.agents.base import Decision, decide, has_async
 from agentsim.core.records import Record, make_record
 from agentsim.llm.recording import collect_prompt_hashes
 from agentsim.llm.types import gather_or_cancel
@@ -116,24 +116,6 @@ async def arun_episode(
     rec.flush()
     records = rec.records if keep and isinstance(rec, ListRecorder) else []
     return EpisodeResult(returns, steps, records)
-
-
-def decide_sync(agent: Any, observation: Any) -> Decision:
-    """One decision from synchronous code (uses ``act``; ``aact`` only if that is all there is)."""
-    act = getattr(agent, "act", None)
-    if callable(act):
-        result: Decision = act(observation)
-        return result
-    return asyncio.run(decide(agent, observation))
-
-
-async def decide(agent: Any, observation: Any) -> Decision:
-    """One decision from a sync or async agent."""
-    if has_async(agent):
-        decision: Decision = await agent.aact(observation)
-        return decision
-    result: Decision = agent.act(observation)
-    return result
 
 
 #: A decision and the prompt hashes of the LLM calls made for it.

@@ -70,7 +70,7 @@ def _find(records: Iterator[Record], index: int) -> _Found:
     """One pass: the index-th decision, its generation's seating, and its calls' records."""
     seen, found, starts = 0, None, {}
     for r in records:
-        if r["type"] == "generation_start":
+        if r["type"] in ("generation_start", "episode_start"):
             starts[r.get("generation")] = r
         elif r["type"] == "decision":
             if seen == index:

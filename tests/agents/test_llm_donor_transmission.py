@@ -10,12 +10,13 @@ import asyncio
 import numpy as np
 import pytest
 
-from agentsim.agents.llm.donor import LLMContext, LLMTransmission, write_strategy
+from agentsim.agents.llm.donor import LLMContext, write_strategy
 from agentsim.agents.llm.prompts import DonorPrompts
 from agentsim.agents.llm.settings import LLMSettings
 from agentsim.agents.registry import agent_params, make_agent
 from agentsim.core.seeding import SeedStreams
 from agentsim.evolution.population import Member
+from agentsim.evolution.transmission import LLMTransmission
 from agentsim.llm.types import ChatResult
 
 RULES = {

@@ -20,7 +20,7 @@ from agentsim.agents.llm.parsers import (
     parse_strategy,
     shown_units,
 )
-from agentsim.testing.fake_openai_server import GARBAGE_TEXT, offline_reply
+from agentsim.llm.offline_behaviours import GARBAGE_TEXT, offline_reply
 
 
 @pytest.mark.parametrize(

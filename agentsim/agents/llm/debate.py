@@ -183,14 +183,19 @@ class LLMDebater:
 
     def _system(self, obs: Mapping[str, Any], ctx: DebateLLMContext) -> str:
         role = str(obs["role"])
+        extra = debate_rules.parse_extra(str(obs.get("extra", "")))
+        described = extra.get("role_description")
+        role_text = ROLE_TEXT.get(role) or (
+            f"You are {described}." if described else f"You speak as a {role}."
+        )
         return ctx.prompts.render(
             "debate_system",
-            persona=str(obs["persona"]),
-            role_text=ROLE_TEXT.get(role, f"You speak as a {role}."),
+            persona=str(obs["persona"]).rstrip("."),
+            role_text=role_text,
             others="the other participants",
             topic=str(obs["topic"]),
             max_words=_max_words(ctx.max_chars),
-            extra=str(obs.get("extra", "")),
+            extra=_context_lines(extra),
         ).strip()
 
     def _speak_prompt(self, obs: Mapping[str, Any], ctx: DebateLLMContext) -> str:
@@ -229,6 +234,19 @@ def scale_of(obs: Mapping[str, Any]) -> tuple[float, float]:
 
 def _max_words(max_chars: int) -> int:
     return max(20, int(max_chars * _WORDS_PER_CHAR))
+
+
+def _context_lines(extra: Mapping[str, str]) -> str:
+    """What a debater is told beyond its role: its side and, when personalised, the
+    demographics of the person it talks to (Salvi et al. 2024)."""
+    lines = []
+    if extra.get("side"):
+        lines.append(f"You argue the {extra['side'].upper()} side of the proposition.")
+    if extra.get("persuadee_demographics"):
+        lines.append(
+            "What you know about the other participant: " + extra["persuadee_demographics"]
+        )
+    return "\n".join(lines)
 
 
 def _phase_name(obs: Mapping[str, Any]) -> str:

@@ -1,4 +1,4 @@
-"""LLM-backed donor-game agents and LLM cultural transmission.
+"""LLM-backed donor-game agents and the strategies they write.
 
 Vallinder & Hughes (2024), "Cultural Evolution of Cooperation among LLM Agents",
 arXiv:2412.10270, and their released notebook.
@@ -11,11 +11,11 @@ Answers are read against the resources *as the prompt showed them* (two decimals
 rounded half-up) and clamped to the real holdings: answering the figure shown gives
 everything.
 
-:class:`LLMTransmission` is the generation loop's reproduction hook for LLM
-members: new agents write their strategy from the survivors' strategies, best first
-(as the notebook sorts them) and with their scores, or without them as in the
-released code. A strategy reply without "My strategy will be" becomes the strategy
-whole, as in the notebook, with ``strategy_status="fallback"`` and the parse error kept.
+:func:`write_strategy` asks for a member's strategy, from the rules or from the
+survivors' advice; :class:`agentsim.evolution.transmission.LLMTransmission` (the
+generation loop's reproduction hook for LLM members) calls it. A strategy reply without
+"My strategy will be" becomes the strategy whole, as in the notebook, with
+``strategy_status="fallback"`` and the parse error kept.
 """
 
 from __future__ import annotations
@@ -41,8 +41,7 @@ from agentsim.agents.llm.parsers import (
 from agentsim.agents.llm.prompts import DonorPrompts
 from agentsim.agents.llm.settings import LLMSettings
 from agentsim.core.seeding import SeedStreams
-from agentsim.evolution.population import Member, MutationReproducer, new_member_ids
-from agentsim.llm.types import ChatRequest, ChatResult, LanguageModel, gather_or_cancel
+from agentsim.llm.types import ChatRequest, ChatResult, LanguageModel
 
 KIND = "llm"
 # Only for a strategy reply with no text at all; any other unparsed reply is kept whole.
@@ -354,82 +353,3 @@ def _parse_strategy_reply(text: str, json_mode: bool) -> ParseResult[str]:
         None,
         thinking if isinstance(thinking, str) else None,
     )
-
-
-def survivor_advice(
-    survivors: Sequence[Member], scores: Sequence[float], settings: LLMSettings
-) -> list[tuple[str, float | None]]:
-    """(strategy, score or None) of each LLM survivor, in the order a child reads them.
-
-    ``best_first`` sorts by score, highest first, as the notebook's top-half selection
-    returns survivors; ties keep population order. Scores are ordered by even when
-    ``inherit_scores`` is off and they are not shown.
-    """
-    pairs = [
-        (m.params.get("strategy", ""), float(s))
-        for m, s in zip(survivors, scores, strict=True)
-        if m.kind == KIND
-    ]
-    if settings.advice_order == "best_first":
-        pairs.sort(key=lambda pair: -pair[1])  # stable: ties keep population order
-    return [(text, s if settings.inherit_scores else None) for text, s in pairs]
-
-
-@dataclass
-class LLMTransmission:
-    """Reproduction for populations with LLM members (cultural transmission).
-
-    Each new member copies the kind of a uniformly chosen survivor. LLM children
-    write their strategy from the advice of all LLM survivors (with their scores if
-    ``inherit_scores``), listed best first unless ``advice_order="population"``;
-    scripted children mutate their parent's parameters.
-    """
-
-    context: LLMContext
-    scripted: MutationReproducer = field(
-        default_factory=lambda: MutationReproducer(env="donor_game_v0")
-    )
-
-    async def initialize(self, members: list[Member], generation: int) -> list[Member]:
-        """Generation-1 strategies for LLM members that have none (from the rules only)."""
-        todo = [m for m in members if m.kind == KIND and not m.params.get("strategy")]
-        written = await gather_or_cancel(
-            [write_strategy(self.context, m.id, generation, None) for m in todo]
-        )
-        params = {m.id: p for m, (p, _) in zip(todo, written, strict=True)}
-        return [
-            Member(m.id, m.kind, params.get(m.id, m.params), m.born, m.parents) for m in members
-        ]
-
-    async def reproduce(
-        self,
-        survivors: Sequence[Member],
-        scores: Sequence[float],
-        n_new: int,
-        generation: int,
-        rng: np.random.Generator,
-    ) -> list[Member]:
-        parents = [survivors[int(rng.integers(len(survivors)))] for _ in range(n_new)]
-        ids = new_member_ids(generation, n_new)
-        advice = survivor_advice(survivors, scores, self.context.settings)
-        llm_children = [(i, p) for i, p in zip(ids, parents, strict=True) if p.kind == KIND]
-        written = await gather_or_cancel(
-            [
-                write_strategy(self.context, child_id, generation, advice or None)
-                for child_id, _ in llm_children
-            ]
-        )
-        strategies = {cid: p for (cid, _), (p, _) in zip(llm_children, written, strict=True)}
-        llm_parents = tuple(m.id for m in survivors if m.kind == KIND)
-        children = []
-        for child_id, parent in zip(ids, parents, strict=True):
-            if parent.kind == KIND:
-                children.append(
-                    Member(child_id, KIND, strategies[child_id], generation, llm_parents)
-                )
-            else:
-                (child,) = await self.scripted.reproduce([parent], [0.0], 1, generation, rng)
-                children.append(
-                    Member(child_id, child.kind, child.params, generation, child.parents)
-                )
-        return children

@@ -6,9 +6,12 @@ stays data. Each template may be replaced by a UTF-8 file of the same name in a 
 the set is loaded, not in the middle of a run.
 
 Example:
-    >>> ps = PromptSet.load("debate", {"debate_survey": frozenset({"question", "low", "high"})})
-    >>> "0" in ps.render("debate_survey", question="How serious is it?", low=0, high=10)
+    >>> reask = PromptSet.load("debate", {"debate_reask": frozenset({"error"})})
+    >>> "no number" in reask.render("debate_reask", error="no number")
     True
+    >>> PromptSet.load("debate", {"debate_reask": frozenset()})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    agentsim.core.errors.UserError: prompt template debate_reask.txt uses unknown placeholders ...
 """
 
 from __future__ import annotations

@@ -120,6 +120,7 @@ STUDY = register_study(
         seats=_seats,
         evolution=False,
         episode_name="debate",
+        unrecorded_observation=("transcript",),
         llm=LLMBinding(context=_context, estimate=_estimate, offline_policy=debate_reply),
         experiments={
             "debate": Experiment(

@@ -1,0 +1,116 @@
+"""debate_v0 through the study contract: CLI runs, report, concurrency, stop/resume, replay."""
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from agentsim.cli import main
+from agentsim.core.records import load_records
+
+VOLATILE = ("latency_s", "run_id", "cached", "attempts", "resumed_from")
+
+
+def _run(tmp_path: Path, name: str, *args: str) -> Path:
+    out = tmp_path / name
+    assert main(["run", *args, "--out", str(out), "--quiet"]) == 0
+    (run_dir,) = out.iterdir()
+    return run_dir
+
+
+def _events(run_dir: Path) -> list[dict]:
+    records = []
+    for r in load_records(run_dir / "events.jsonl"):
+        if r["type"] in ("run_start", "run_end"):
+            continue
+        records.append({k: v for k, v in r.items() if k not in VOLATILE})
+    return records
+
+
+def test_scripted_debate_runs_summarises_and_reports(tmp_path, capsys):
+    run_dir = _run(tmp_path, "a", "debate", "--set", "episodes=3", "--set", "iterations=3")
+    out = capsys.readouterr().out
+    assert "debate   1 gun_violence: republican" in out and "status: completed; debates: 3" in out
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["env_id"] == "debate_v0" and summary["episodes_completed"] == 3
+    assert [row["episode"] for row in summary["episodes"]] == [1, 2, 3]
+    records = load_records(run_dir / "events.jsonl")
+    starts = [r for r in records if r["type"] == "episode_start"]
+    assert [r["episode"] for r in starts] == [1, 2, 3]
+    surveys = [r for r in records if r["type"] == "survey"]
+    # Three debaters surveyed before the debate and after each of 3 utterances, 3 debates.
+    assert len(surveys) == 3 * 3 * 4 and all(r["score"] is not None for r in surveys)
+    decisions = [r for r in records if r["type"] == "decision"]
+    assert all(r["observation"]["transcript"] == {"rendered_from_records": True} for r in decisions)
+    assert main(["report", str(run_dir)]) == 0
+    report = capsys.readouterr().out
+    assert "debate gun violence" in report and "republican" in report
+    assert main(["report", str(run_dir), "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["env_id"] == "debate_v0" and "debate" in stats and "persuasion" in stats
+
+
+def test_concurrent_episodes_write_the_events_of_sequential_ones(tmp_path):
+    args = ["debate", "--seed", "4", "--model", "offline/debate", "--set", "episodes=4"]
+    args += ["--set", "iterations=3"]
+    one = _run(tmp_path, "one", *args, "--set", "concurrent_episodes=1")
+    four = _run(tmp_path, "four", *args, "--set", "concurrent_episodes=4")
+    assert _events(one) == _events(four)
+    calls = [r for r in load_records(four / "events.jsonl") if r["type"] == "llm_call"]
+    assert calls and {r["episode"] for r in calls} == {1, 2, 3, 4}
+
+
+def test_a_debate_stopped_by_its_budget_resumes_to_the_same_events_paying_nothing_twice(
+    tmp_path, capsys
+):
+    args = ["debate", "--seed", "1", "--model", "offline/debate", "--set", "episodes=3"]
+    args += ["--set", "iterations=2", "--set", "concurrent_episodes=1"]
+    full = _run(tmp_path, "full", *args)
+    paid_full = sum(
+        1
+        for r in load_records(full / "events.jsonl")
+        if r["type"] == "llm_call" and not r["cached"]
+    )
+    out = tmp_path / "cut"
+    # Each debate makes 2 utterances + 3 x 3 surveys = 11 calls: stop inside debate 2.
+    assert main(["run", *args, "--out", str(out), "--quiet", "--set", "budget_calls=15"]) == 3
+    (cut,) = out.iterdir()
+    assert main(["run", "--resume", str(cut), "--quiet", "--set", "budget_calls=1000"]) == 0
+    assert _events(cut) == _events(full)
+    calls = [r for r in load_records(cut / "events.jsonl") if r["type"] == "llm_call"]
+    # The partial debate's calls were paid before the stop and answered from the cache
+    # after it: the provider answered each distinct call once, as in the uninterrupted run.
+    assert any(r["cached"] for r in calls) and len(calls) == paid_full
+    assert _cached_replies(cut) == _cached_replies(full) == paid_full
+
+
+def _cached_replies(run_dir: Path) -> int:
+    with sqlite3.connect(run_dir / "llm_cache.sqlite") as db:
+        return int(db.execute("select count(*) from responses").fetchone()[0])
+
+
+def test_a_debate_replays_from_its_cache_with_no_provider_call(tmp_path, capsys):
+    run_dir = _run(tmp_path, "a", "persuasion", "--model", "offline/debate", "--set", "episodes=2")
+    capsys.readouterr()
+    assert main(["replay", str(run_dir), "--quiet"]) == 0
+    assert "0 provider calls" in capsys.readouterr().out
+
+
+def test_evolution_settings_are_refused_for_a_study_without_evolution(tmp_path, capsys):
+    assert main(["run", "debate", "--out", str(tmp_path), "--set", "selection=random"]) == 2
+    err = capsys.readouterr().err
+    assert "run.selection" in err and "debate_v0 has no evolution" in err
+
+
+@pytest.mark.parametrize(
+    ("item", "needle"),
+    [
+        ("rounds=3", "unknown key 'rounds'"),
+        ("env.episodes=3", "unknown key 'env.episodes'"),
+        ("run.iterations=3", "unknown key 'run.iterations'"),
+    ],
+)
+def test_namespaced_keys_name_their_section(tmp_path, capsys, item, needle):
+    assert main(["run", "debate", "--out", str(tmp_path), "--set", item]) == 2
+    assert needle in capsys.readouterr().err
