@@ -58,6 +58,8 @@ bench: install
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/donor_throughput.py
 	$(BIN)/python bench/llm_concurrency.py
+	$(BIN)/python bench/debate_throughput.py
+	$(BIN)/python bench/debate_llm.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache

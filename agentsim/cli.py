@@ -246,10 +246,12 @@ def _check_experiment(named: str | None, actual: str, path: str) -> None:
 
 def _resumable(overrides: list[str]) -> list[str]:
     """The overrides a resume accepts, as bare ``key=value`` (``run.episodes`` too)."""
+    from agentsim.envs.study import STUDIES
     from agentsim.runtime.experiment import EXTENSION_KEYS, RESUMABLE_KEYS
 
-    # "generations" is the donor game's name of "episodes" (its study's alias).
-    allowed = (*RESUMABLE_KEYS, *EXTENSION_KEYS, "generations")
+    # Studies' aliases of the extension keys (the donor game calls episodes generations).
+    aliases = {a for _, st in STUDIES.items() for a, k in st.aliases.items() if k in EXTENSION_KEYS}
+    allowed = (*RESUMABLE_KEYS, *EXTENSION_KEYS, *sorted(aliases))
     out = []
     for item in overrides:
         key, _, value = item.partition("=")

@@ -53,6 +53,11 @@ def register_section(env_id: str, section: Section) -> None:
     SECTIONS.register(env_id, [*(s for s in current if s.name != section.name), section])
 
 
+def unregister_sections(env_id: str) -> None:
+    """Forget every section of ``env_id`` (its study is being removed)."""
+    SECTIONS.unregister(env_id)
+
+
 def sections_of(env_id: str | None) -> list[Section]:
     """The registered sections of an env (none for an unknown env)."""
     return SECTIONS.get(env_id) if env_id is not None and env_id in SECTIONS else []

@@ -46,8 +46,9 @@ from agentsim.envs.study import (
     Study,
     register_study,
     study_ids,
+    unregister_study,
 )
-from analysis.report import Section, register_section
+from analysis.report import Section, register_section, unregister_sections
 
 ENV_ID = "public_goods_v0"
 EVO_ENV_ID = "public_goods_evo_v0"
@@ -517,37 +518,14 @@ def make_evolution_study() -> Study:
 
 
 @contextlib.contextmanager
-def _undo_registrations() -> Iterator[None]:
-    """Remove, afterwards, every entry registered meanwhile.
-
-    agentsim has no ``unregister`` (nor ``unregister_study``) yet, so this empties the
-    registries' private tables: studies, report sections, record types, scoped agent
-    kinds and offline policies.
-    """
-    from agentsim.agents import registry as agents
-    from agentsim.core import records
-    from agentsim.envs.study import STUDIES
-    from agentsim.llm import offline
-    from analysis.report import SECTIONS
-
-    # Load the built-ins first, so that they are part of "before".
-    study_ids()
-    SECTIONS.names()
-    agents.agent_kinds()
-    tables: list[dict[str, Any]] = [
-        STUDIES._entries,
-        SECTIONS._entries,
-        records.RECORD_FIELDS,
-        agents._SCOPED,
-        offline._POLICIES,
-    ]
-    before = [set(t) for t in tables]
+def _undo_registrations(env_ids: list[str]) -> Iterator[None]:
+    """Unregister the studies (kinds, record types, offline policy) and report sections."""
     try:
         yield
     finally:
-        for table, keys in zip(tables, before, strict=True):
-            for key in set(table) - keys:
-                del table[key]
+        for env_id in env_ids:
+            unregister_study(env_id)
+            unregister_sections(env_id)
 
 
 @dataclass
@@ -568,7 +546,7 @@ def _quiet_main(args: list[str]) -> tuple[int, str]:
 def registered() -> Iterator[Registered]:
     # Tried before registering, so the test of the failure does not depend on test order.
     status, stderr = _quiet_main(["run", EXPERIMENT, "--dry-run"])
-    with _undo_registrations():
+    with _undo_registrations([ENV_ID, EVO_ENV_ID]):
         policy = CountingPolicy()
         register_study(make_study(policy))
         register_study(make_evolution_study())

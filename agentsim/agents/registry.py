@@ -65,6 +65,12 @@ def register_agent(kind: str, factory: Factory, *, env: str | None = None) -> No
         _SCOPED.setdefault(env, {})[kind] = factory
 
 
+def unregister_kinds(env: str) -> None:
+    """Forget the kinds registered for ``env`` (its study is being removed)."""
+    _GLOBAL.names()  # loads the built-ins, so they cannot come back later
+    _SCOPED.pop(env, None)
+
+
 def agent_kinds(env: str | None = None) -> list[str]:
     """Kinds usable in ``env`` (its own and the global ones); all kinds when env is None."""
     _GLOBAL.names()  # loads the built-ins

@@ -67,6 +67,8 @@ RECORD_FIELDS: dict[str, tuple[str, ...]] = {
     "run_end": ("status", "episodes_completed"),
 }
 
+_GENERIC_TYPES = frozenset(RECORD_FIELDS)
+
 PARSE_STATUSES = ("scripted", "ok", "reasked", "fallback")
 
 
@@ -85,6 +87,12 @@ def register_record_type(record_type: str, fields: tuple[str, ...]) -> None:
             f"not {tuple(fields)}"
         )
     RECORD_FIELDS[record_type] = tuple(fields)
+
+
+def unregister_record_type(record_type: str) -> None:
+    """Remove a study's record type from the schema (the generic types stay)."""
+    if record_type not in _GENERIC_TYPES:
+        RECORD_FIELDS.pop(record_type, None)
 
 
 def make_record(record_type: str, **fields: Any) -> Record:

@@ -60,6 +60,11 @@ class Registry(Generic[T]):
             raise ValueError(f"{self.what} {name!r} is already registered")
         self._entries[name] = entry
 
+    def unregister(self, name: str) -> None:
+        """Forget ``name`` (a no-op if it is not registered)."""
+        self._ensure()
+        self._entries.pop(name, None)
+
     def get(self, name: str) -> T:
         """The entry named ``name``; unknown names raise ConfigError with the known ones."""
         self._ensure()

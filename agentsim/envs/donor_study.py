@@ -173,6 +173,7 @@ STUDY = register_study(
         aliases={"generations": "episodes"},
         member_fields=("agent", "donor", "recipient"),
         seats_key="agents",
+        decisions_per_episode=lambda c: int(c.agents) // 2 * int(c.rounds) * int(c.games),
         llm=LLMBinding(
             context=_context,
             estimate=estimate,

@@ -28,11 +28,11 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from agentsim.agents import registry as agent_registry
-from agentsim.agents.registry import register_agent
+from agentsim.agents.registry import register_agent, unregister_kinds
 from agentsim.core.errors import ConfigError
-from agentsim.core.records import Record, register_record_type
+from agentsim.core.records import Record, register_record_type, unregister_record_type
 from agentsim.core.registry import Registry
-from agentsim.llm.offline import register_offline_policy
+from agentsim.llm.offline import register_offline_policy, unregister_offline_policy
 
 
 @runtime_checkable
@@ -64,6 +64,14 @@ class Bindable(Protocol):
     """An agent that needs the run's shared LLM context (the study's LLM agents)."""
 
     def bind(self, context: Any) -> None: ...
+
+
+@runtime_checkable
+class SeatNames(Protocol):
+    """An LLM context that shows agents the member ids of the seats (the donor game's
+    prompts name the partners); the loop sets ``names`` before each episode."""
+
+    names: list[str]
 
 
 @dataclass(frozen=True)
@@ -147,6 +155,8 @@ class Study:
         unrecorded_observation: observation keys left out of decision records because
             they are rendered from other records (a debate's transcript, from its
             utterances); the decision record marks them ``{"rendered_from_records": true}``.
+        decisions_per_episode: ``decisions_per_episode(env_config) -> int``, for the run
+            size estimated before a run starts (default: 100).
     """
 
     env_id: str
@@ -166,6 +176,7 @@ class Study:
     member_fields: tuple[str, ...] = ("agent",)
     seats_key: str | None = None
     unrecorded_observation: tuple[str, ...] = ()
+    decisions_per_episode: Callable[[Any], int] = lambda config: 100
 
     @property
     def offline_name(self) -> str:
@@ -208,6 +219,23 @@ def register_study(study: Study) -> Study:
         register_offline_policy(study.offline_name, study.llm.offline_policy)
     STUDIES.register(study.env_id, study)
     return study
+
+
+def unregister_study(env_id: str) -> None:
+    """Undo :func:`register_study`: the study, its kinds, record types and offline policy.
+
+    For tests and notebooks that define a study and must leave the process as they found
+    it; the report sections of the env are separate (``analysis.report``).
+    """
+    if env_id not in STUDIES:
+        return
+    study = STUDIES.get(env_id)
+    STUDIES.unregister(env_id)
+    unregister_kinds(env_id)
+    for name in study.record_types:
+        unregister_record_type(name)
+    if study.llm is not None and study.llm.offline_policy is not None:
+        unregister_offline_policy(study.offline_name)
 
 
 def _required(study: Study) -> list[type]:

@@ -67,6 +67,11 @@ def register_offline_policy(name: str, policy: OfflinePolicy) -> None:
     _POLICIES[name] = policy
 
 
+def unregister_offline_policy(name: str) -> None:
+    """Stop serving ``offline/<name>``."""
+    _POLICIES.pop(name, None)
+
+
 def offline_policies() -> list[str]:
     """Names of the registered study policies."""
     return sorted(_POLICIES)

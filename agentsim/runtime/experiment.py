@@ -356,28 +356,30 @@ class RunSize:
 
 
 def estimate_run_size(config: ExperimentConfig) -> RunSize:
-    """Estimate a run's event log and memory from agents x rounds x games x generations.
+    """Estimate a run's event log and memory from seats x decisions x episodes.
+
+    The study says how many decisions an episode has (``Study.decisions_per_episode``).
 
     Example:
         >>> size = estimate_run_size(make_config("donor-game", 0))
         >>> 1e5 < size.events_bytes < 1e7, size.summary_events_bytes < size.events_bytes
         (True, True)
     """
-    env, settings = config.env, config.settings
-    agents = int(env.get("agents", config.study.seats(config.study.config(**env))))
-    games = int(env.get("games", 1))
-    donations = agents // 2 * int(env.get("rounds", 1)) * games  # one generation
+    study, settings = config.study, config.settings
+    env_obj = study.config(**config.env)
+    seats = study.seats(env_obj)
+    decisions = study.decisions_per_episode(env_obj)
     llm_members = sum(
         n for kind, _, n in population_parts(settings.population, config.env_id) if kind == "llm"
     )
-    llm_calls = donations * llm_members / max(agents, 1)
-    per_generation = (
-        agents * (_MEMBER_BYTES + games * _MEMBER_GAME_BYTES) + llm_calls * _LLM_CALL_BYTES
-    )
-    summary = settings.episodes * per_generation
-    full = summary + settings.episodes * donations * _DECISION_BYTES
+    llm_calls = decisions * llm_members / max(seats, 1)
+    per_episode = seats * _MEMBER_BYTES + llm_calls * _LLM_CALL_BYTES
+    if "games" in config.env:  # the donor game's per-game final resources
+        per_episode += seats * int(config.env["games"]) * _MEMBER_GAME_BYTES
+    summary = settings.episodes * per_episode
+    full = summary + settings.episodes * decisions * _DECISION_BYTES
     events = full if settings.record == "full" else summary
-    return RunSize(events, summary, _BASE_MEMORY + agents * _MEMBER_MEMORY)
+    return RunSize(events, summary, _BASE_MEMORY + seats * _MEMBER_MEMORY)
 
 
 def check_run_size(config: ExperimentConfig) -> None:

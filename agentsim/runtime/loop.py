@@ -32,7 +32,7 @@ import numpy as np
 from agentsim.core.errors import BudgetExceeded, ReplayMiss, UserError
 from agentsim.core.records import Record, make_record
 from agentsim.core.seeding import SeedStreams
-from agentsim.envs.study import Bindable, EpisodeResults, Scored, Study
+from agentsim.envs.study import Bindable, EpisodeResults, Scored, SeatNames, Study
 from agentsim.evolution.population import Member, MutationReproducer, Reproducer, parse_population
 from agentsim.evolution.selection import select_survivors
 from agentsim.evolution.transmission import LLMTransmission
@@ -575,7 +575,7 @@ async def _play_generation(
     study = config.study
     seats = dict(zip(env.possible_agents, (m.id for m in members), strict=True))
     recorder.seats = seats
-    if context is not None and hasattr(context, "names"):
+    if isinstance(context, SeatNames):
         context.names = [m.id for m in members]
     prefix = "generation" if study.evolution else "episode"
     log.record(

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from gymnasium import spaces
@@ -33,6 +33,13 @@ from agentsim.llm.recording import collect_prompt_hashes
 from agentsim.llm.types import gather_or_cancel
 
 _CONTEXT_KEYS = ("generation", "game", "round")
+
+
+@runtime_checkable
+class RecordSource(Protocol):
+    """An env that hands the runner its own records after each step."""
+
+    def pop_records(self) -> list[Record]: ...
 
 
 class Recorder(Protocol):
@@ -221,7 +228,9 @@ def _record_decision(
     if getattr(rec, "discard", False):
         return
     is_map = isinstance(obs, Mapping)
-    context = {k: _plain(obs[k]) for k in _CONTEXT_KEYS if is_map and k in obs}
+    context = {
+        k: c for k in _CONTEXT_KEYS if is_map and (c := _context_int(obs.get(k))) is not None
+    }
     seen = {k: _plain(v) for k, v in obs.items() if k not in context} if is_map else _plain(obs)
     extra = dict(d.extra)
     # An agent that reports its own calls (the LLM driver does) is trusted over the trace.
@@ -248,12 +257,23 @@ def _record_decision(
     )
 
 
+def _context_int(value: Any) -> int | None:
+    """An observation's context value (generation, game, round) as the int the schema wants:
+    an int, or a one-element integer-valued array (``Box(shape=(1,))``); None otherwise (it
+    then stays in the recorded observation only)."""
+    arr = np.asarray(value) if value is not None else None
+    if arr is None or arr.size != 1 or arr.dtype.kind not in "iuf" or isinstance(value, bool):
+        return None
+    number = arr.reshape(()).item()
+    return int(number) if float(number).is_integer() else None
+
+
 def _record_env(rec: Recorder, env: Any) -> None:
     if getattr(rec, "discard", False):
         return
-    pop_records = getattr(env.unwrapped, "pop_records", None)  # optional env extension
-    if pop_records is not None:
-        for r in pop_records():
+    # Envs of a study declare pop_records (EpisodeResults); other PettingZoo envs have none.
+    if isinstance(env.unwrapped, RecordSource):
+        for r in env.unwrapped.pop_records():
             rec.record(r)
 
 

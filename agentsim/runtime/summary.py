@@ -17,10 +17,19 @@ from agentsim.core.records import PARSE_STATUSES, Record, iter_records
 from agentsim.envs.study import Study
 
 
+#: The summary keys the runtime owns; a study's figures may not replace them.
+GENERIC_KEYS = frozenset(
+    {"env_id", "status", "stop_reason", "episodes_completed", "decisions", "llm"}
+)
+
+
 def summarise(events_path: str | Path, study: Study) -> dict[str, Any]:
     """Aggregate a run's events into its summary."""
     counts = _Counts()
     figures = study.summarise(counts.observe(iter_records(events_path)))
+    taken = sorted(set(figures) & GENERIC_KEYS)
+    if taken:
+        raise TypeError(f"{study.env_id}: its summarise() returns the runtime's keys {taken}")
     return {
         "env_id": study.env_id,
         "status": counts.status,

@@ -65,19 +65,22 @@ def parse_statement(text: str, max_chars: int) -> ParseResult[str]:
 
 
 def parse_scale(text: str, low: float, high: float) -> ParseResult[str]:
-    """The first number of a survey reply, if it lies in ``[low, high]`` (as text).
+    """The survey answer of a reply, if it lies in ``[low, high]`` (as text).
+
+    Numbers that only restate the scale ("from 0 to 10", "3.5/10") are skipped, as the
+    env does (:func:`agentsim.games.debate.parse_survey`).
 
     Example:
         >>> parse_scale("I would say 7 out of 10.", 0, 10).value
         '7'
+        >>> parse_scale("On a scale from 0 to 10: 3.5/10", 0, 10).value
+        '3.5'
         >>> parse_scale("eleven", 0, 10).ok
         False
     """
-    for match in _NUMBER.finditer(text):
-        value = float(match.group().replace(",", "."))
-        if low <= value <= high:
-            return ParseResult(True, f"{value:g}")
-        break
+    value = debate_rules.parse_survey(text, low, high)
+    if value is not None:
+        return ParseResult(True, f"{value:g}")
     return ParseResult(
         ok=False, error=f"Reply with a single number from {low:g} to {high:g} and nothing else."
     )

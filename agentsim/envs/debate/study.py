@@ -30,6 +30,13 @@ def _seats(config: DebateConfig) -> int:
     return 2 if config.protocol == "salvi" else config.seats
 
 
+def _decisions(config: DebateConfig) -> int:
+    """Utterances plus surveys of one debate."""
+    if config.protocol == "salvi":
+        return 6 + 2 * 2
+    return config.iterations + config.seats * (config.iterations + 1)
+
+
 def _context(
     model: LanguageModel, settings: LLMSettings, env: Mapping[str, Any], seeds: Any
 ) -> DebateLLMContext:
@@ -121,6 +128,7 @@ STUDY = register_study(
         evolution=False,
         episode_name="debate",
         unrecorded_observation=("transcript",),
+        decisions_per_episode=_decisions,
         llm=LLMBinding(context=_context, estimate=_estimate, offline_policy=debate_reply),
         experiments={
             "debate": Experiment(
