@@ -178,6 +178,7 @@ STUDY = register_study(
             context=_context,
             estimate=estimate,
             write_strategy=write_strategy,
+            check_prompts=DonorPrompts.load,
             offline_name="donor",
         ),
         experiments={

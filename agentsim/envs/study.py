@@ -118,6 +118,9 @@ class LLMBinding:
             no network; served as the LiteLLM model ``offline/<offline_name>`` (None: the
             offline provider's built-in behaviours answer, as for the donor game).
         offline_name: the name under ``offline/`` (default: the env id without ``_v0``).
+        check_prompts: ``check_prompts(prompt_dir)`` loads the study's templates (with a
+            user's replacements) and raises UserError for a bad one; called before a run
+            directory exists.
     """
 
     context: Callable[..., Any]
@@ -125,6 +128,7 @@ class LLMBinding:
     offline_policy: Callable[[Sequence[Mapping[str, str]]], str] | None = None
     write_strategy: Callable[..., Any] | None = None
     offline_name: str | None = None
+    check_prompts: Callable[[str | None], Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -217,6 +217,11 @@ def make_config(
         )
     env_dict = config_dict(env_obj)
     check_env_requirements(parts, env_dict, experiment, study.env_id)
+    if llm_obj.model and study.llm is not None and study.llm.check_prompts is not None:
+        try:
+            study.llm.check_prompts(llm_obj.prompt_dir)  # a bad template fails here, not mid-run
+        except UserError as exc:
+            raise ConfigError("prompt_dir", llm_obj.prompt_dir, str(exc)) from None
     config = ExperimentConfig(experiment, study.env_id, seed, settings_obj, env_dict, llm_obj)
     check_run_size(config)
     return config

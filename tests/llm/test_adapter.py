@@ -511,7 +511,8 @@ def test_complete_sync_refuses_a_running_loop() -> None:
 
 def test_light_modules_do_not_import_litellm() -> None:
     code = (
-        "import sys; import agentsim.llm.types, agentsim.llm.wrappers, agentsim.llm.cache, "
+        "import sys; import agentsim.llm.types, agentsim.llm.wrappers, agentsim.llm.recording, "
+        "agentsim.llm.cache, "
         "agentsim.agents.llm.parsers, agentsim.testing.fake_openai_server; "
         "assert 'litellm' not in sys.modules, 'litellm imported'"
     )

@@ -114,3 +114,14 @@ def test_evolution_settings_are_refused_for_a_study_without_evolution(tmp_path, 
 def test_namespaced_keys_name_their_section(tmp_path, capsys, item, needle):
     assert main(["run", "debate", "--out", str(tmp_path), "--set", item]) == 2
     assert needle in capsys.readouterr().err
+
+
+def test_a_bad_prompt_template_is_refused_before_a_run_directory_exists(tmp_path, capsys):
+    prompts = tmp_path / "prompts"
+    prompts.mkdir()
+    (prompts / "debate_speak.txt").write_text("Say something about $nosuch\n")
+    out = tmp_path / "runs"
+    args = ["run", "debate", "--model", "offline/debate", "--out", str(out)]
+    assert main([*args, "--set", f"prompt_dir={prompts}"]) == 2
+    err = capsys.readouterr().err
+    assert "debate_speak.txt" in err and "nosuch" in err and not out.exists()

@@ -22,9 +22,11 @@ class LLMSettings:
         temperature: sampling temperature (paper: 0.8).
         max_tokens: completion limit per call (the notebook: 1000 for Claude).
         inherit_scores: show survivors' final scores with their advice (paper: yes;
-            the released notebook passes the strategies only).
-        system_prompt: send the game's rules as a system prompt (paper: yes; the released
-            notebook sent Gemini the user prompt only, so it never saw the rules).
+            the released notebook passes the strategies only, and its prompt keeps the
+            words "along with their final scores" either way, as ours does).
+        system_prompt: send the game's rules as a system prompt (paper: yes); false
+            reproduces the notebook's branch for models without a system prompt: no
+            system message is sent and the rules head every strategy prompt.
         max_parse_attempts: asks per decision before the recorded fallback (notebook: 10).
         structured_output: ask for JSON via ``response_format``; default: only for
             ``local/`` models, which need it to stay on format.
@@ -32,7 +34,8 @@ class LLMSettings:
         budget_calls, budget_tokens, budget_usd: stop cleanly once reached (None: no limit).
         concurrency: calls in flight at once (shared by all runs of a process).
         rpm, tpm: requests and tokens per minute (None: unlimited).
-        timeout_s: per-attempt timeout; max_attempts: provider attempts per call.
+        timeout_s: per-attempt timeout in seconds.
+        max_attempts: provider attempts per call (retries of transient faults).
         retry_base_delay_s: first retry backoff (doubles per retry, jittered, honours
             Retry-After).
         prompt_dir: folder with replacement prompt templates.

@@ -129,7 +129,12 @@ STUDY = register_study(
         episode_name="debate",
         unrecorded_observation=("transcript",),
         decisions_per_episode=_decisions,
-        llm=LLMBinding(context=_context, estimate=_estimate, offline_policy=debate_reply),
+        llm=LLMBinding(
+            context=_context,
+            estimate=_estimate,
+            offline_policy=debate_reply,
+            check_prompts=load_debate_prompts,
+        ),
         experiments={
             "debate": Experiment(
                 "debate",
