@@ -16,7 +16,6 @@ from typing import Any
 from agentsim.core.records import PARSE_STATUSES, Record, iter_records
 from agentsim.envs.study import Study
 
-
 #: The summary keys the runtime owns; a study's figures may not replace them.
 GENERIC_KEYS = frozenset(
     {"env_id", "status", "stop_reason", "episodes_completed", "decisions", "llm"}
