@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -48,6 +48,20 @@ class Member:
     def build(self, env: str | None = None) -> Any:
         """A fresh agent for this member, of its kind in ``env``."""
         return make_agent(self.kind, env=env, name=self.id, **self.params)
+
+
+@runtime_checkable
+class Mutable(Protocol):
+    """An agent whose parameters can be copied with seeded mutation (scripted strategies)."""
+
+    def mutated_params(self, rng: np.random.Generator, sigma: float) -> dict[str, Any]: ...
+
+
+@runtime_checkable
+class Initializes(Protocol):
+    """A reproduction hook that also prepares generation 1 (LLM members write strategies)."""
+
+    async def initialize(self, members: list[Member], generation: int) -> list[Member]: ...
 
 
 class Reproducer(Protocol):
@@ -91,8 +105,11 @@ class MutationReproducer:
         for child_id in new_member_ids(generation, n_new):
             parent = survivors[int(rng.integers(len(survivors)))]
             template = parent.build(self.env)
-            mutate = getattr(template, "mutated_params", None)
-            params = mutate(rng, self.sigma) if mutate is not None else dict(parent.params)
+            params = (
+                template.mutated_params(rng, self.sigma)
+                if isinstance(template, Mutable)
+                else dict(parent.params)
+            )
             children.append(Member(child_id, parent.kind, params, generation, (parent.id,)))
         return children
 

@@ -33,7 +33,13 @@ from agentsim.core.errors import BudgetExceeded, ReplayMiss, UserError
 from agentsim.core.records import Record, make_record
 from agentsim.core.seeding import SeedStreams
 from agentsim.envs.study import Bindable, EpisodeResults, Scored, SeatNames, Study
-from agentsim.evolution.population import Member, MutationReproducer, Reproducer, parse_population
+from agentsim.evolution.population import (
+    Initializes,
+    Member,
+    MutationReproducer,
+    Reproducer,
+    parse_population,
+)
 from agentsim.evolution.selection import select_survivors
 from agentsim.evolution.transmission import LLMTransmission
 from agentsim.llm.types import LLMError, gather_or_cancel
@@ -52,7 +58,7 @@ from agentsim.runtime.rundir import (
     LogPrefix,
     RunDir,
 )
-from agentsim.runtime.runner import NullRecorder, Recorder, arun_episode
+from agentsim.runtime.runner import NullRecorder, Recorder, arun_episode, discards
 from agentsim.runtime.summary import summarise
 
 if TYPE_CHECKING:
@@ -79,7 +85,7 @@ class _MemberRecorder:
         self.fields = study.member_fields if study is not None else ("agent",)
         self.unrecorded = study.unrecorded_observation if study is not None else ()
         self.evolution = study is None or study.evolution
-        self.discard = getattr(inner, "discard", False)
+        self.discard = discards(inner)
 
     def record(self, record: Record) -> None:
         observation = record.get("observation")
@@ -538,10 +544,9 @@ async def context_initialize(
     reproducer: Reproducer, members: list[Member], log: EventLog, calls: CallBuffer | None
 ) -> list[Member]:
     """Generation-1 strategies for LLM members (recorded like reproduction)."""
-    init = getattr(reproducer, "initialize", None)
-    if init is None:
+    if not isinstance(reproducer, Initializes):
         return members
-    members = await init(members, 1)
+    members = await reproducer.initialize(members, 1)
     drain_calls(calls, log, 1)
     for m in members:
         if m.params.get("strategy"):  # written by the study's transmission

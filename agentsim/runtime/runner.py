@@ -50,6 +50,11 @@ class Recorder(Protocol):
     def flush(self) -> None: ...
 
 
+def discards(rec: Recorder) -> bool:
+    """Whether a recorder drops everything (the runner then skips building records)."""
+    return isinstance(rec, NullRecorder) or bool(getattr(rec, "discard", False))
+
+
 class NullRecorder:
     """Discards records (summary-only runs); the runner skips building them."""
 
@@ -225,7 +230,7 @@ def _record_decision(
     so a decision can be read without rebuilding the env state; ``prompt_hashes`` names
     the calls, whose full messages the run keeps (``agentsim show RUN --decision N``).
     """
-    if getattr(rec, "discard", False):
+    if discards(rec):
         return
     is_map = isinstance(obs, Mapping)
     context = {
@@ -269,7 +274,7 @@ def _context_int(value: Any) -> int | None:
 
 
 def _record_env(rec: Recorder, env: Any) -> None:
-    if getattr(rec, "discard", False):
+    if discards(rec):
         return
     # Envs of a study declare pop_records (EpisodeResults); other PettingZoo envs have none.
     if isinstance(env.unwrapped, RecordSource):
