@@ -17,86 +17,24 @@ LLM driver supplied, not the agent's answer), is a failure: it is counted and ne
 n may differ between iterations.
 
 Example:
-    >>> [round(x, 4) for x in mean_ci([1.0, 2.0, 3.0])["ci95"]]
-    [-0.4841, 4.4841]
+    >>> debates_by_protocol([{"type": "debate_start", "protocol": "salvi"}])
+    {'salvi': 1}
 """
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from analysis.stats import Series, line_crossings, mean_ci, series_ci
+
 Record = Mapping[str, Any]
-Series = dict[str, list[Any]]
 
 DEFAULT_ROLE = "default"
 _TYPES = ("debate_start", "survey", "debate_end")
-
-
-# ---------------------------------------------------------------- statistics across episodes
-
-
-def t_quantile(df: int, level: float = 0.95) -> float:
-    """Two-sided Student-t critical value: P(|T_df| <= t) = level.
-
-    Exact for integer df through the closed-form CDF (Abramowitz & Stegun 26.7.3-4), inverted by
-    bisection, so no scipy is needed; df > 10,000 uses the normal quantile (error < 1e-4).
-
-    Example:
-        >>> round(t_quantile(2), 6), round(t_quantile(1), 3)
-        (4.302653, 12.706)
-    """
-    if df < 1:
-        raise ValueError(f"df must be >= 1, got {df}")
-    if df > 10_000:
-        from statistics import NormalDist
-
-        return NormalDist().inv_cdf(0.5 + level / 2)
-    lo, hi = 0.0, 1.0
-    while _t_central(hi, df) < level:
-        lo, hi = hi, hi * 2
-    for _ in range(200):
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if _t_central(mid, df) < level else (lo, mid)
-    return (lo + hi) / 2
-
-
-def _t_central(t: float, df: int) -> float:
-    """P(|T| <= t) for integer df (Abramowitz & Stegun 26.7.3 odd df, 26.7.4 even df)."""
-    theta = math.atan(t / math.sqrt(df))
-    s, c2 = math.sin(theta), math.cos(theta) ** 2
-    if df % 2 == 0:
-        term, total = 1.0, 1.0
-        for k in range(df // 2 - 1):
-            term *= (2 * k + 1) / (2 * k + 2) * c2
-            total += term
-        return s * total
-    if df == 1:
-        return 2 * theta / math.pi
-    term = total = math.cos(theta)
-    for k in range(1, (df - 1) // 2):
-        term *= (2 * k) / (2 * k + 1) * c2
-        total += term
-    return 2 / math.pi * (theta + s * total)
-
-
-def mean_ci(values: Sequence[float], level: float = 0.95) -> dict[str, Any]:
-    """Mean, standard error (sample SD / sqrt n), n and t-interval of independent values.
-
-    n = 0 gives mean None; n = 1 gives the value with se and ci95 None ("n=1, no CI").
-    """
-    n = len(values)
-    if n == 0:
-        return {"mean": None, "se": None, "n": 0, "ci95": None}
-    m = sum(values) / n
-    if n == 1:
-        return {"mean": m, "se": None, "n": 1, "ci95": None}
-    se = math.sqrt(sum((v - m) ** 2 for v in values) / (n - 1) / n)
-    half = t_quantile(n - 1, level) * se
-    return {"mean": m, "se": se, "n": n, "ci95": [m - half, m + half]}
 
 
 # ---------------------------------------------------------------- episodes from records
@@ -193,15 +131,6 @@ def by_condition(eps: Iterable[Episode]) -> dict[str, list[Episode]]:
 # ---------------------------------------------------------------- metrics
 
 
-def _series(per_t: Mapping[int, list[float]], horizon: int) -> Series:
-    """Parallel lists over iterations 0..horizon of mean, se, n and ci95."""
-    cells = [mean_ci(per_t.get(t, [])) for t in range(horizon + 1)]
-    out: Series = {"iteration": list(range(horizon + 1))}
-    for name in ("mean", "se", "n", "ci95"):
-        out[name] = [c[name] for c in cells]
-    return out
-
-
 def _roles(eps: Sequence[Episode]) -> list[str]:
     return sorted({r for ep in eps for r in ep.start["roles"].values()})
 
@@ -220,7 +149,7 @@ def trajectories(eps: Sequence[Episode]) -> dict[str, Series]:
                 v = ep.role_mean(role, t)
                 if v is not None:
                     per_t[t].append(v)
-        out[role] = _series(per_t, horizon)
+        out[role] = series_ci(per_t, horizon)
     return out
 
 
@@ -290,36 +219,11 @@ def gap_to_default(
         g0 = sum(e[0] for e in ends)
         ratio = sum(e[1] for e in ends) / g0 if g0 > 0 else None
         out[role] = {
-            "by_iteration": _series(per_t, horizon),
+            "by_iteration": series_ci(per_t, horizon),
             "convergence_ratio": ratio,
             "ratio_episodes": len(ends),
         }
     return out
-
-
-def line_crossings(
-    line: Sequence[float | None], reference: Sequence[float | None]
-) -> dict[str, Any]:
-    """Whether ``line`` changes side of ``reference`` (touching without crossing does not count).
-
-    Returns ``initial_side`` ("above"/"below" at the first iteration where they differ, None if
-    never), ``crossed`` and the ``iterations`` at which the side changed.
-
-    Example:
-        >>> line_crossings([2.0, 4.0, 5.0, 7.0], [5.0, 5.0, 5.0, 6.0])
-        {'initial_side': 'below', 'crossed': True, 'iterations': [3]}
-    """
-    side, first, flips = 0, None, []
-    for t, (a, b) in enumerate(zip(line, reference, strict=True)):
-        if a is None or b is None or a == b:
-            continue
-        now = 1 if a > b else -1
-        if side == 0:
-            side, first = now, ("above" if now > 0 else "below")
-        elif now != side:
-            side = now
-            flips.append(t)
-    return {"initial_side": first, "crossed": bool(flips), "iterations": flips}
 
 
 def crossings(
@@ -426,8 +330,26 @@ def survey_failures(eps: Sequence[Episode]) -> dict[str, Any]:
 # ---------------------------------------------------------------- summary and text
 
 
+def debates_by_protocol(records: Iterable[Record]) -> dict[str, int]:
+    """How many debates (``debate_start`` records) each protocol has, sorted by protocol."""
+    starts = (r for r in records if r.get("type") == "debate_start")
+    return dict(sorted(Counter(str(r.get("protocol", "taubenfeld")) for r in starts).items()))
+
+
+def other_protocols_line(section: str, protocol: str, counts: Mapping[str, int]) -> str:
+    """The text of a section with no debates of its ``protocol``, naming what the run holds."""
+    others = ", ".join(f"{n} {p}" for p, n in counts.items() if p != protocol)
+    held = f"; this run's debates: {others}" if others else ""
+    return f"{section}: no {protocol} debates{held}"
+
+
 def summarise(records: Iterable[Record], default_role: str = DEFAULT_ROLE) -> dict[str, Any]:
-    """Every debate statistic of a run's records, per condition (topic and roles), JSON-ready."""
+    """Every debate statistic of a run's records, per condition (topic and roles), JSON-ready.
+
+    ``debates`` counts the debates of every protocol: a Salvi run has none of these
+    statistics (``analysis.persuasion`` has its own), and the text says so.
+    """
+    records = list(records)
     eps = episodes(records)
     bias = default_bias(eps, default_role)
     out = {}
@@ -445,7 +367,12 @@ def summarise(records: Iterable[Record], default_role: str = DEFAULT_ROLE) -> di
             "polarisation": polarisation(group, bias.get(topic)),
             "survey_failures": survey_failures(group),
         }
-    return {"protocol": "taubenfeld", "default_role": default_role, "conditions": out}
+    return {
+        "protocol": "taubenfeld",
+        "default_role": default_role,
+        "debates": debates_by_protocol(records),
+        "conditions": out,
+    }
 
 
 def _pm(cell: Mapping[str, Any]) -> str:
@@ -482,7 +409,9 @@ def text_section(stats: Mapping[str, Any]) -> str:
             )
         fails = c["survey_failures"]
         lines.append(f"  survey failures: {fails['total']} (fallback {fails['fallback']})")
-    return "\n".join(lines) if lines else "debate: no taubenfeld episodes"
+    if not lines:
+        return other_protocols_line("debate", "taubenfeld", stats.get("debates", {}))
+    return "\n".join(lines)
 
 
 def _register() -> None:

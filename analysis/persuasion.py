@@ -22,15 +22,22 @@ from __future__ import annotations
 
 import importlib
 import math
+import warnings
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from statistics import NormalDist
 from typing import Any
 
 import numpy as np
 
 from agentsim.core.errors import ConfigError, UserError
-from analysis.debate import Episode, Record, episodes, mean_ci
+from analysis.debate import (
+    Episode,
+    Record,
+    debates_by_protocol,
+    episodes,
+    other_protocols_line,
+)
+from analysis.stats import mean_ci, wilson
 
 BASELINE = "human/plain"
 STATS_EXTRA = "pip install 'agentsim[stats]'"
@@ -82,22 +89,6 @@ def _row(ep: Episode) -> dict[str, Any]:
         "aligned_post": a_post,
         "shift": None if a_pre is None or a_post is None else a_post - a_pre,
     }
-
-
-def wilson(k: int, n: int, level: float = 0.95) -> list[float] | None:
-    """Wilson score interval of k successes in n trials (None when n = 0).
-
-    Example:
-        >>> [round(x, 4) for x in wilson(81, 100)]
-        [0.7222, 0.8749]
-    """
-    if n == 0:
-        return None
-    z = NormalDist().inv_cdf(0.5 + level / 2)
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return [max(0.0, centre - half), min(1.0, centre + half)]
 
 
 def shift_table(
@@ -158,6 +149,12 @@ def odds_ratios(
     thresholds and beta = 0 without an error. Dropping it leaves the maximum-likelihood beta
     unchanged, since the missing category's interval has width 0 at the optimum.
 
+    Separated data (a condition whose outcomes all sit at one level, outcomes fixed by the
+    pre rating, ...) have no finite maximum-likelihood beta, yet the optimiser can report
+    convergence with OR 0 or a CI of [0, inf]. Such a condition is marked ``degenerate``, and
+    so is the fit, with ``degenerate_reason``; non-finite numbers are None (JSON-ready), and
+    statsmodels' warnings are kept in ``fit_warnings`` instead of printed.
+
     Raises:
         MissingStatsExtra: statsmodels is not installed.
         ConfigError: ``baseline`` or ``pre_as`` is not a valid value.
@@ -180,10 +177,15 @@ def odds_ratios(
         raise UserError(f"odds ratios need two post-debate levels; all ratings are {levels}")
     y = np.searchsorted(levels, post)
     exog, pre_names = _design(used, others, pre, pre_as)
-    res = OrderedModel(y, exog, distr="logit").fit(method="bfgs", disp=False, maxiter=1000)
+    res, fit_warnings = _fit(OrderedModel, y, exog)
     lo, hi = used[0]["scale"]
     out = _or_result(res, others, pre_names, baseline, pre_as)
-    out.update(n=len(used), levels=levels, empty_levels=_missing(levels, lo, hi))
+    out.update(
+        n=len(used),
+        levels=levels,
+        empty_levels=_missing(levels, lo, hi),
+        fit_warnings=fit_warnings,
+    )
     return out
 
 
@@ -212,31 +214,70 @@ def _design(
     return np.column_stack(cols + list(pre_cols.values())), list(pre_cols)
 
 
+#: A log-odds SE above this means the fit is degenerate: the 95% CI would span a factor of
+#: e^(2 * 1.96 * 5) ~ 3e8. Perfect or quasi-complete separation (e.g. a condition whose
+#: outcomes are all one level, or outcomes fixed by the pre-agreement) drives the MLE to
+#: +-infinity while the optimiser still reports convergence (Albert & Anderson 1984).
+MAX_LOG_OR_SE = 5.0
+
+
+def _fit(OrderedModel: Any, y: Any, exog: Any) -> tuple[Any, list[str]]:
+    """The logit fit, and the warnings statsmodels raised (kept in the result, not leaked)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = OrderedModel(y, exog, distr="logit").fit(method="bfgs", disp=False, maxiter=1000)
+    return res, sorted({f"{w.category.__name__}: {w.message}" for w in caught})
+
+
+def _finite(x: float) -> float | None:
+    # JSON-ready: NaN and infinities become None.
+    return x if math.isfinite(x) else None
+
+
+def _condition_or(beta: float, se: float, ci: Any, p: float) -> dict[str, Any]:
+    with np.errstate(over="ignore", invalid="ignore"):  # exp of a diverged beta is inf
+        odds, lo, hi = np.exp([beta, ci[0], ci[1]]).tolist()
+    degenerate = not all(map(math.isfinite, (beta, se, odds, lo, hi))) or se > MAX_LOG_OR_SE
+    return {
+        "beta": _finite(beta),
+        "se": _finite(se),
+        "odds_ratio": _finite(odds),
+        "ci95": [_finite(lo), _finite(hi)],
+        "pct_higher_odds": _finite(100 * (odds - 1)),
+        "p_value": _finite(p),
+        "degenerate": degenerate,
+    }
+
+
 def _or_result(
     res: Any, others: list[str], pre_names: list[str], baseline: str, pre_as: str
 ) -> dict[str, Any]:
     k = len(others)
-    params, bse = np.asarray(res.params), np.asarray(res.bse)
-    ci, pvalues = np.asarray(res.conf_int(alpha=0.05)), np.asarray(res.pvalues)
+    params, bse = np.asarray(res.params, dtype=float), np.asarray(res.bse, dtype=float)
+    ci, pvalues = np.asarray(res.conf_int(alpha=0.05)), np.asarray(res.pvalues, dtype=float)
     converged = bool(res.mle_retvals.get("converged", False)) and bool(np.all(np.isfinite(bse)))
     table = {
-        c: {
-            "beta": float(params[i]),
-            "se": float(bse[i]),
-            "odds_ratio": float(np.exp(params[i])),
-            "ci95": [float(np.exp(ci[i, 0])), float(np.exp(ci[i, 1]))],
-            "pct_higher_odds": float(100 * (np.exp(params[i]) - 1)),
-            "p_value": float(pvalues[i]),
-        }
+        c: _condition_or(float(params[i]), float(bse[i]), ci[i], float(pvalues[i]))
         for i, c in enumerate(others)
     }
+    bad = [c for c, o in table.items() if o["degenerate"]]
+    reason = None
+    if bad:
+        reason = (
+            f"{', '.join(bad)}: no finite log odds ratio, or its SE exceeds {MAX_LOG_OR_SE:g} "
+            "(an unbounded CI): the outcomes are separated (e.g. one outcome level in a "
+            "condition, or every post rating fixed by the pre rating), so no odds ratio is "
+            "identified"
+        )
     # After the k condition and the pre-agreement coefficients come the thresholds.
-    pre = {name: float(params[k + j]) for j, name in enumerate(pre_names)}
+    pre = {name: _finite(float(params[k + j])) for j, name in enumerate(pre_names)}
     return {
         "baseline": baseline,
         "model": "proportional odds (logit)",
         "pre_as": pre_as,
         "converged": converged,
+        "degenerate": bool(bad),
+        "degenerate_reason": reason,
         "conditions": table,
         "pre_coefficients": pre,
     }
@@ -245,7 +286,9 @@ def _or_result(
 def summarise(records: Iterable[Record], baseline: str = BASELINE) -> dict[str, Any]:
     """Shift tables (per condition, and per condition and opinion strength) and the odds ratios,
     JSON-ready. Where the odds ratios cannot be fitted (statsmodels absent, one condition only,
-    ...) ``odds_ratios`` is ``{"error": message}`` so the rest of the report still renders."""
+    ...) ``odds_ratios`` is ``{"error": message}`` so the rest of the report still renders.
+    ``debates`` counts the debates of every protocol (a Taubenfeld run has no persuadees)."""
+    records = list(records)
     rows = participants(records)
     try:
         ors: dict[str, Any] = odds_ratios(rows, baseline) if rows else {"error": "no episodes"}
@@ -255,6 +298,7 @@ def summarise(records: Iterable[Record], baseline: str = BASELINE) -> dict[str, 
         "protocol": "salvi",
         "baseline": baseline,
         "participants": len(rows),
+        "debates": debates_by_protocol(records),
         "by_condition": shift_table(rows),
         "by_condition_strength": shift_table(rows, ("condition", "strength")),
         "odds_ratios": ors,
@@ -272,7 +316,7 @@ def text_section(stats: Mapping[str, Any]) -> str:
     """A short text table: per condition n, mean shift±SE, share moved toward the opponent with
     its Wilson CI, and the odds ratio against the baseline with its 95% CI."""
     if not stats["participants"]:
-        return "persuasion: no salvi episodes"
+        return other_protocols_line("persuasion", "salvi", stats.get("debates", {}))
     ors = stats["odds_ratios"]
     lines = [
         f"persuasion (baseline {stats['baseline']}; {stats['participants']} persuadees)",
@@ -285,16 +329,24 @@ def text_section(stats: Mapping[str, Any]) -> str:
             if sh["mean"] is None
             else f"{sh['mean']:+.2f}" + ("" if sh["se"] is None else f"±{sh['se']:.2f}")
         )
-        o = ors.get("conditions", {}).get(cond)
-        ratio = "baseline" if cond == stats["baseline"] else "-"
-        if o is not None:
-            ratio = f"{o['odds_ratio']:.2f} [{o['ci95'][0]:.2f},{o['ci95'][1]:.2f}]"
+        ratio = _ratio_cell(ors.get("conditions", {}).get(cond), cond == stats["baseline"])
         lines.append(f"  {cond:<20}{c['n']:>5}{shift:>12}{_share(c['toward']):>20}{ratio:>24}")
     if "error" in ors:
         lines.append(f"  odds ratios: {ors['error']}")
     elif not ors["converged"]:
         lines.append("  odds ratios: the fit did not converge; do not use them")
+    if ors.get("degenerate"):
+        lines.append(f"  odds ratios: degenerate fit, do not use them; {ors['degenerate_reason']}")
     return "\n".join(lines)
+
+
+def _ratio_cell(o: Mapping[str, Any] | None, baseline: bool) -> str:
+    """``OR [lo,hi]`` of a condition; ``degenerate`` where the fit gave no usable OR."""
+    if o is None:
+        return "baseline" if baseline else "-"
+    if o.get("degenerate"):
+        return "degenerate"
+    return f"{o['odds_ratio']:.2f} [{o['ci95'][0]:.2f},{o['ci95'][1]:.2f}]"
 
 
 def _register() -> None:

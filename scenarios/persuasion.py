@@ -19,10 +19,12 @@ Offline (the default) the seats are the scripted stand-ins of
 :mod:`agentsim.agents.scripted.persuasion`, whose persuasion model
 (:mod:`agentsim.games.persuasion`) is built to give OR 1.81 for personalised LLM and 1.10 for
 plain LLM persuaders; the scenario prints that implied OR next to each estimate, so the
-offline run checks the statistics end to end. The human conditions use the kind
-``persuader_human`` (a ``persuader`` with ``opponent=human``), which this script registers:
-resume such a run with ``python scenarios/persuasion.py --resume RUN_DIR``. With ``--model``
-both seats are LLM agents (the persuader plays a human persona in the human conditions).
+offline run checks the statistics end to end. The scripted persuader argues as the opponent
+the env names to it (``env.opponent``), so each condition is the plain ``persuasion``
+experiment with ``opponent`` and ``personalised`` set, and any of its runs resumes with
+``agentsim run --resume RUN_DIR`` (or ``python scenarios/persuasion.py --resume RUN_DIR``).
+With ``--model`` both seats are LLM agents (the persuader plays a human persona in the human
+conditions).
 
 Run:
     python scenarios/persuasion.py                         # 4 conditions x 40 debates
@@ -39,59 +41,38 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from agentsim.agents.registry import register_agent
-from agentsim.agents.scripted.persuasion import Persuader
 from agentsim.cli import add_run_arguments
-from agentsim.core.errors import ConfigError
 from agentsim.games import persuasion as model
 from analysis import persuasion as persuasion_stats
-from scenarios.debate import (
+from scenarios._multirun import (
     PlannedRun,
     RunOptions,
     ScenarioParser,
+    parse_choices,
     pooled_records,
     refuse_keys,
     scenario_main,
 )
 
-ENV_ID = "debate_v0"
 #: The 2x2 design: (opponent, personalised) per condition label, the baseline first.
 CONDITIONS: Mapping[str, tuple[str, bool]] = {
     persuasion_stats.condition_label(opponent, personalised): (opponent, personalised)
     for opponent in ("human", "llm")
     for personalised in (False, True)
 }
-HUMAN_PERSUADER = "persuader_human"
 
 
-def human_persuader(**params: Any) -> Persuader:
-    """The scripted persuader with ``opponent="human"``: a population spec takes only numeric
-    parameters, so the human conditions name this kind instead of ``persuader[opponent=...]``."""
-    return Persuader(**{"opponent": "human", **params})
-
-
-def register_kinds() -> None:
-    """Register ``persuader_human`` in ``debate_v0`` (idempotent)."""
-    register_agent(HUMAN_PERSUADER, human_persuader, env=ENV_ID)
-
-
-def condition_run(label: str, scripted: bool) -> PlannedRun:
-    """The ``persuasion`` experiment in one design cell; scripted seats match its opponent."""
+def condition_run(label: str) -> PlannedRun:
+    """The ``persuasion`` experiment in one design cell (its population: the scripted
+    persuader, which plays the env's opponent, and persuadee; with ``--model``, two LLMs)."""
     opponent, personalised = CONDITIONS[label]
-    overrides = [f"env.opponent={opponent}", f"env.personalised={str(personalised).lower()}"]
-    if scripted:
-        persuader = HUMAN_PERSUADER if opponent == "human" else "persuader"
-        overrides.append(f"run.population={persuader}:1,persuadee:1")
-    return PlannedRun(label, "persuasion", tuple(overrides))
+    overrides = (f"env.opponent={opponent}", f"env.personalised={str(personalised).lower()}")
+    return PlannedRun(label, "persuasion", overrides)
 
 
 def parse_conditions(value: str) -> tuple[str, ...]:
     """``all`` or comma-separated labels from :data:`CONDITIONS`."""
-    names = list(CONDITIONS) if value.strip() == "all" else [c.strip() for c in value.split(",")]
-    for name in names:
-        if name not in CONDITIONS:
-            raise ConfigError("--conditions", value, [*CONDITIONS, "all", "a comma-separated list"])
-    return tuple(dict.fromkeys(names))
+    return parse_choices("--conditions", value, list(CONDITIONS))
 
 
 def plan_conditions(args: argparse.Namespace, options: RunOptions) -> list[PlannedRun]:
@@ -101,11 +82,8 @@ def plan_conditions(args: argparse.Namespace, options: RunOptions) -> list[Plann
         "personalised": "choose conditions with --conditions",
         "protocol": "this scenario is the salvi protocol",
     }
-    if not options.model:
-        keys["population"] = "the scripted stand-ins fill both seats (a mix needs --model)"
     refuse_keys(options, keys)
-    scripted = is_scripted(options)
-    return [condition_run(label, scripted) for label in parse_conditions(args.conditions)]
+    return [condition_run(label) for label in parse_conditions(args.conditions)]
 
 
 def is_scripted(options: RunOptions) -> bool:
@@ -137,6 +115,9 @@ def odds_ratio_lines(stats: Mapping[str, Any], truth: Mapping[str, float]) -> li
     ]
     for cond, o in ors["conditions"].items():
         true = f"; scripted model's OR {truth[cond]:.2f}" if cond in truth else ""
+        if o.get("degenerate"):
+            lines.append(f"  {cond}: OR not identified (degenerate fit){true}")
+            continue
         lines.append(
             f"  {cond}: OR {o['odds_ratio']:.2f} [{o['ci95'][0]:.2f}, {o['ci95'][1]:.2f}], "
             f"p={o['p_value']:.3f}{true}"
@@ -169,7 +150,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the scenario and print its statistics; returns the exit status."""
-    register_kinds()
     return scenario_main(build_parser(), argv, plan_conditions, report_persuasion)
 
 

@@ -1,5 +1,6 @@
 """Scripted debaters: the Agent contract, their update rules, and whole offline debates."""
 
+import itertools
 import json
 
 import numpy as np
@@ -18,8 +19,12 @@ from agentsim.agents.scripted.debate import (
     Stubborn,
 )
 from agentsim.core.errors import ConfigError
+from agentsim.envs.debate import catalogue
 from agentsim.envs.debate.env import RECORD_FIELDS, DebateEnv
+from agentsim.envs.debate.study import STUDY
 from agentsim.games import debate as rules
+from agentsim.runtime.runner import run_episode
+from analysis import debate as debate_stats
 
 
 def observe(
@@ -120,14 +125,14 @@ def test_bad_parameters_name_kind_and_key():
 
 @pytest.mark.parametrize("role", ["republican", "democrat", "default"])
 def test_initial_attitude_is_the_roles_reference_rating(role):
-    agent = Stubborn()
+    agent = Stubborn(initial_sd=0.0)
     agent.reset(seed=0)
     agent.act(observe(role=role, topic="Illegal Immigration"))
     assert agent.attitude == rules.TOPIC_PRIORS["illegal immigration"][role]
 
 
 def test_unknown_topic_or_role_starts_at_the_midpoint_of_the_scale():
-    agent = Stubborn()
+    agent = Stubborn(initial_sd=0.0)
     agent.reset(seed=0)
     agent.act(observe(topic="taxes"))
     assert agent.attitude == 5.0
@@ -137,6 +142,42 @@ def test_unknown_topic_or_role_starts_at_the_midpoint_of_the_scale():
     assert agent.attitude == 3.0 and reply.action == "My rating: 3.00"
     text, _ = rules.parse_attitude_marker(agent.act(observe(phase=0, extra=salvi)).action)
     assert text in AGREEMENT_BANK[2]
+
+
+def start(agent, seed, **kw):
+    agent.reset(seed=seed)
+    agent.act(observe(**kw))
+    return agent.attitude
+
+
+@pytest.mark.parametrize("cls", DEBATERS)
+def test_start_is_jittered_around_the_reference_rating_and_follows_the_seed(cls):
+    ref = rules.TOPIC_PRIORS["racism"]["republican"]
+    starts = [start(cls(), seed, role="republican") for seed in range(200)]
+    assert starts == [start(cls(), seed, role="republican") for seed in range(200)]
+    assert len(set(starts)) == 200  # repetitions differ: standard errors are not 0
+    assert np.mean(starts) == pytest.approx(ref, abs=0.15)
+    assert np.std(starts) == pytest.approx(0.5, abs=0.1)  # initial_sd on the 0-10 scale
+    wide = [start(cls(initial_sd=2.0), seed, role="republican") for seed in range(200)]
+    assert np.std(wide) == pytest.approx(2.0, abs=0.3)
+
+
+def test_start_jitter_scales_to_the_survey_scale_and_is_clipped_to_it():
+    salvi = "protocol: salvi\nscale: 1-5\nside: pro"
+    starts = [start(Stubborn(), s, role="persuadee", topic="X?", extra=salvi) for s in range(300)]
+    assert np.std(starts) == pytest.approx(0.5 * 4 / 10, abs=0.04)
+    dem = [start(Stubborn(initial_sd=3.0), s, topic="climate change") for s in range(100)]
+    assert max(dem) == 10.0 and min(dem) >= 0.0  # 9.5 plus jitter, clipped
+
+
+def test_an_explicit_initial_is_used_exactly_and_reset_none_continues_the_stream():
+    assert {start(Stubborn(initial=3.25), seed) for seed in range(20)} == {3.25}
+    agent = Stubborn()
+    first = start(agent, 7)
+    agent.reset(seed=None)
+    agent.act(observe())
+    assert agent.attitude != first  # the stream went on instead of restarting
+    assert start(agent, 7) == first
 
 
 # -- update rules ------------------------------------------------------------------------
@@ -169,11 +210,19 @@ def test_deffuant_moves_mu_toward_close_statements_only():
 
 
 def test_drift_to_prior_follows_the_rule_with_the_default_roles_prior():
-    agent = DriftToPrior(anchor=0.1, drift=0.2)
+    agent = DriftToPrior(anchor=0.1, drift=0.2, self_weight=None, initial_sd=0.0)
     got = heard(agent, (0.0, 4.0, 8.0), (0, 1, 1), role="republican")
     b, x0 = rules.TOPIC_PRIORS["racism"]["default"], rules.TOPIC_PRIORS["racism"]["republican"]
     assert agent.target == b
     assert got == pytest.approx(0.7 * (x0 + 4.0 + 8.0) / 3 + 0.1 * x0 + 0.2 * b)
+
+
+def test_drift_to_prior_defaults_let_the_drift_dominate_and_damp_listening():
+    agent = DriftToPrior(initial_sd=0.0)
+    assert (agent.anchor, agent.drift, agent.self_weight) == (0.1, 0.2, 0.95)
+    got = heard(agent, (0.0, 4.0, 8.0), (0, 1, 1), role="republican")
+    b, x0 = rules.TOPIC_PRIORS["racism"]["default"], rules.TOPIC_PRIORS["racism"]["republican"]
+    assert got == pytest.approx(0.7 * (0.95 * x0 + 0.05 * 6.0) + 0.1 * x0 + 0.2 * b)
 
 
 def test_stubborn_never_moves():
@@ -244,6 +293,25 @@ def test_offline_debate_partisans_approach_the_default_agent():
             assert gap[-1] < 0.5 * gap[0]
 
 
+@pytest.mark.parametrize("topic", sorted(catalogue.load_topics(None)))
+def test_default_population_partisans_approach_the_default_line_without_crossing(topic):
+    """Taubenfeld et al. 2024: the partisans' mean lines never cross the Default agent's; they
+    drift toward it (the model's inherent bias), and the Default agent barely moves."""
+    assert STUDY.default_population == "drift_to_prior:3"
+    env = DebateEnv(topic=topic)  # Republican, Democrat, Default; 9 iterations
+    agents = {a: DriftToPrior() for a in env.possible_agents}
+    records = [r for seed in range(40) for r in run_episode(env, agents, seed=seed).records]
+    (cond,) = debate_stats.summarise(records)["conditions"].values()
+    assert cond["episodes"] == 40
+    for role in ("republican", "democrat"):
+        assert not cond["crossings"][role]["crossed"], role
+        gap = cond["gap_to_default"][role]["by_iteration"]["mean"]
+        assert all(b <= a for a, b in itertools.pairwise(gap)), (role, gap)
+        assert gap[-1] < 0.5 * gap[0]
+    default = cond["trajectories"]["default"]["mean"]
+    assert max(abs(x - default[0]) for x in default) < 0.5
+
+
 def test_offline_debate_with_mixed_kinds_is_reproducible_and_follows_the_schema():
     env = DebateEnv(topic="climate_change", iterations=6)
 
@@ -262,8 +330,11 @@ def test_offline_debate_with_mixed_kinds_is_reproducible_and_follows_the_schema(
     said = [r for r in first if r["type"] == "utterance"]
     assert all(r["stated"] is not None and "attitude" not in r["text"] for r in said)
     assert all(r["parse_status"] == "ok" for r in first if r["type"] == "survey")
+    assert first != play(env, make(), seed=5)
     traj = trajectories(first)
-    assert traj["debater_0"][0] == rules.TOPIC_PRIORS["climate change"]["republican"]
+    assert traj["debater_0"][0] == pytest.approx(
+        rules.TOPIC_PRIORS["climate change"]["republican"], abs=2.0
+    )
     assert traj["debater_0"][-1] > traj["debater_0"][0]  # DeGroot moved toward the others
 
 

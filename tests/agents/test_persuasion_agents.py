@@ -37,6 +37,7 @@ def obs(*, mode, side, role, persona, iteration=0, transcript="", **extra):
 
 
 def speak(side="pro", **kw):
+    kw.setdefault("opponent", "llm")  # debate_v0 names the condition to the persuader
     return obs(mode=0, side=side, role="persuader", persona="Bo Li: a debater", **kw)
 
 
@@ -115,6 +116,31 @@ def test_persuader_is_seeded_and_continues_its_stream_on_reset_none():
     assert a.act(speak()).action == first[0]
     b.reset(seed=None)
     assert b.act(speak()).action not in first  # the stream goes on
+
+
+@pytest.mark.parametrize("opponent", ["human", "llm"])
+def test_persuader_plays_the_opponent_the_env_names_unless_given_one(opponent):
+    def said(agent, **extra):
+        agent.reset(seed=3)
+        return agent.act(speak(**extra))
+
+    followed = said(Persuader(), opponent=opponent)
+    assert followed.extra["opponent"] == opponent
+    pinned = said(Persuader(opponent=opponent))
+    assert followed.extra["strength"] == pinned.extra["strength"]
+    assert followed.action == pinned.action  # same style and strength as the explicit kind
+    other = "llm" if opponent == "human" else "human"
+    assert said(Persuader(opponent=other), opponent=opponent).extra["opponent"] == other
+    assert Persuader().params() == {"opponent": None}
+
+
+@pytest.mark.parametrize("named", [None, "robot"])
+def test_persuader_without_an_opponent_anywhere_fails_loudly(named):
+    observation = speak(opponent=named)
+    if named is None:
+        observation["extra"] = "side: pro\nphase: opening"
+    with pytest.raises(ValueError, match="opponent: human"):
+        Persuader().act(observation)
 
 
 def test_persuader_survey_reply_states_its_side():
@@ -270,3 +296,23 @@ def test_persuadee_speaks_its_side_without_strength_markers():
         assert text and pm.parse_strengths(text) == []
     assert "yes" in agent.act(obs(mode=0, side="pro", role="p", persona="A: x")).action
     assert "no" in agent.act(obs(mode=0, side="con", role="p", persona="A: x")).action
+
+
+@pytest.mark.parametrize("opponent", ["human", "llm"])
+def test_in_debate_v0_the_default_persuader_argues_as_the_envs_opponent(opponent):
+    from agentsim.envs.debate.env import DebateEnv
+    from agentsim.runtime.runner import run_episode
+
+    env = DebateEnv(protocol="salvi", opponent=opponent)  # `--set opponent=...`
+    agents = {"debater_0": Persuader(), "debater_1": Persuadee()}
+    p = pm.PersuasionParams()
+    strengths = []
+    for seed in range(20):
+        records = run_episode(env, agents, seed=seed).records
+        said = [r for r in records if r["type"] == "utterance" and r["role"] == "persuader"]
+        opening = next(r["text"] for r in said if r["phase"] == "opening")
+        assert opening.startswith("There are three strong reasons") is (opponent == "llm")
+        strengths += [s for r in said for s in pm.parse_strengths(r["text"])]
+    mean = p.strength_mean_llm if opponent == "llm" else p.strength_mean_human
+    other = p.strength_mean_human if opponent == "llm" else p.strength_mean_llm
+    assert abs(np.mean(strengths) - mean) < abs(np.mean(strengths) - other)

@@ -6,6 +6,7 @@ import math
 import pytest
 
 from analysis import debate as deb
+from analysis.stats import line_crossings, mean_ci, t_quantile
 
 THREE = {"debater_0": "republican", "debater_1": "democrat", "debater_2": "default"}
 
@@ -44,14 +45,14 @@ def two_reps():
 
 
 def test_t_quantile_and_mean_ci_match_the_t_table():
-    assert deb.t_quantile(1) == pytest.approx(12.706205, abs=1e-6)
-    assert deb.t_quantile(2) == pytest.approx(4.302653, abs=1e-6)
-    assert deb.t_quantile(10) == pytest.approx(2.228139, abs=1e-6)
-    assert deb.t_quantile(39) == pytest.approx(2.022691, abs=1e-6)
-    assert deb.mean_ci([1.0, 2.0, 3.0])["ci95"] == pytest.approx([-0.4841, 4.4841], abs=1e-4)
-    assert deb.mean_ci([5.0, 5.0])["ci95"] == [5.0, 5.0]
-    assert deb.mean_ci([7.0]) == {"mean": 7.0, "se": None, "n": 1, "ci95": None}
-    assert deb.mean_ci([])["mean"] is None
+    assert t_quantile(1) == pytest.approx(12.706205, abs=1e-6)
+    assert t_quantile(2) == pytest.approx(4.302653, abs=1e-6)
+    assert t_quantile(10) == pytest.approx(2.228139, abs=1e-6)
+    assert t_quantile(39) == pytest.approx(2.022691, abs=1e-6)
+    assert mean_ci([1.0, 2.0, 3.0])["ci95"] == pytest.approx([-0.4841, 4.4841], abs=1e-4)
+    assert mean_ci([5.0, 5.0])["ci95"] == [5.0, 5.0]
+    assert mean_ci([7.0]) == {"mean": 7.0, "se": None, "n": 1, "ci95": None}
+    assert mean_ci([])["mean"] is None
 
 
 def test_trajectories_mean_and_se_per_role_and_iteration(two_reps):
@@ -92,11 +93,11 @@ def test_gap_to_default_and_convergence_ratio(two_reps):
 
 
 def test_line_crossings_count_side_changes_not_touches():
-    cross = deb.line_crossings([5.0, 6.0, 7.0, 6.0], [6.0, 6.0, 6.0, 6.5])
+    cross = line_crossings([5.0, 6.0, 7.0, 6.0], [6.0, 6.0, 6.0, 6.5])
     assert cross == {"initial_side": "below", "crossed": True, "iterations": [2, 3]}
-    touch = deb.line_crossings([5.0, 6.0, 5.0], [6.0, 6.0, 6.0])
+    touch = line_crossings([5.0, 6.0, 5.0], [6.0, 6.0, 6.0])
     assert touch == {"initial_side": "below", "crossed": False, "iterations": []}
-    gaps = deb.line_crossings([None, 6.0, 7.0], [6.0, 6.0, 6.0])
+    gaps = line_crossings([None, 6.0, 7.0], [6.0, 6.0, 6.0])
     assert gaps == {"initial_side": "above", "crossed": False, "iterations": []}
 
 
@@ -166,5 +167,27 @@ def test_summarise_is_json_ready_and_text_section_reports_it(two_reps):
     rep_line = next(line for line in text.splitlines() if line.strip().startswith("republican"))
     assert rep_line.split()[1:] == ["3.00±1.00", "4.00", "2.00", "0.60", "no"]
     assert "survey failures: 1" in text
-    assert deb.text_section(deb.summarise([])) == "debate: no taubenfeld episodes"
+    assert deb.text_section(deb.summarise([])) == "debate: no taubenfeld debates"
     assert not any(math.isnan(v) for v in cond["trajectories"]["democrat"]["mean"])
+
+
+def _run_records(protocol, episodes=2, **config):
+    """Records of real debate_v0 episodes with the study's scripted seats."""
+    from agentsim.agents.scripted.debate import DriftToPrior
+    from agentsim.agents.scripted.persuasion import Persuadee, Persuader
+    from agentsim.envs.debate.env import DebateEnv
+    from agentsim.runtime.runner import run_episode
+
+    env = DebateEnv(protocol=protocol, **config)
+    seats = [Persuader(), Persuadee()] if protocol == "salvi" else [DriftToPrior()] * env.num_agents
+    agents = dict(zip(env.possible_agents, seats, strict=True))
+    return [r for e in range(episodes) for r in run_episode(env, agents, seed=e).records]
+
+
+def test_a_salvi_run_gets_no_debate_statistics_and_the_text_says_why():
+    stats = deb.summarise(_run_records("salvi", episodes=3))
+    assert stats["conditions"] == {} and stats["debates"] == {"salvi": 3}
+    text = deb.text_section(stats)
+    assert text == "debate: no taubenfeld debates; this run's debates: 3 salvi"
+    for misleading in ("default", "republican", "crossed", "gT/g0", "polarisation"):
+        assert misleading not in text

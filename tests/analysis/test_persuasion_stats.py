@@ -4,12 +4,14 @@ and the proportional-odds model recovering a known odds ratio from synthetic dat
 import json
 import math
 import sys
+import warnings
 
 import numpy as np
 import pytest
 
 from agentsim.core.errors import ConfigError, UserError
 from analysis import persuasion as per
+from analysis.stats import wilson
 
 CUTS = np.array([-1.71, -0.44, 1.09, 2.36])  # Salvi et al.'s fitted thresholds
 LOG_OR = math.log(1.8)
@@ -78,11 +80,11 @@ def test_participant_rows_align_with_the_persuaders_side_and_keep_failures():
      (81, 100, (0.7222, 0.8749)), (7, 40, (0.0875, 0.3195))],
 )  # fmt: skip
 def test_wilson_interval_matches_statsmodels_oracles(k, n, expected):
-    assert per.wilson(k, n) == pytest.approx(list(expected), abs=1e-4)
+    assert wilson(k, n) == pytest.approx(list(expected), abs=1e-4)
 
 
 def test_wilson_is_none_without_trials():
-    assert per.wilson(0, 0) is None
+    assert wilson(0, 0) is None
 
 
 def test_shift_table_means_shares_and_failures():
@@ -100,7 +102,7 @@ def test_shift_table_means_shares_and_failures():
     assert (table["n"], table["failed"]) == (4, 1)
     assert [table[s]["k"] for s in ("toward", "unmoved", "away")] == [2, 1, 1]
     assert table["toward"]["share"] == 0.5
-    assert table["toward"]["ci95"] == pytest.approx(per.wilson(2, 4))
+    assert table["toward"]["ci95"] == pytest.approx(wilson(2, 4))
 
 
 def test_ordinal_model_recovers_a_known_odds_ratio_within_its_ci():
@@ -111,6 +113,7 @@ def test_ordinal_model_recovers_a_known_odds_ratio_within_its_ci():
     )
     res = per.odds_ratios(rows)
     assert res["converged"] and res["levels"] == [1, 2, 3, 4, 5] and res["empty_levels"] == []
+    assert not res["degenerate"] and res["degenerate_reason"] is None
     pers, plain = res["conditions"]["llm/personalised"], res["conditions"]["llm/plain"]
     assert pers["ci95"][0] < 1.8 < pers["ci95"][1]
     assert abs(pers["beta"] - LOG_OR) < 4 * pers["se"]
@@ -185,6 +188,53 @@ def test_odds_ratio_input_errors_name_the_problem():
         per.odds_ratios(flat, baseline="llm/plain")
 
 
+def _separated_rows():
+    """The baseline's outcomes vary; llm/plain's are all level 2, below every baseline
+    outcome but one: quasi-complete separation, so beta runs off to -infinity."""
+    row = {"aligned_pre": 3, "shift": 0, "scale": [1.0, 5.0]}
+    base = [dict(row, condition=per.BASELINE, aligned_post=p) for p in (2, 3, 4) * 5]
+    return base + [dict(row, condition="llm/plain", aligned_post=2) for _ in range(15)]
+
+
+def _unmoved_rows():
+    """Every persuadee in every condition ends where it started: post is fixed by pre."""
+    row = {"shift": 0, "scale": [1.0, 5.0]}
+    return [
+        dict(row, condition=c, aligned_pre=p, aligned_post=p)
+        for c in (per.BASELINE, "llm/plain", "llm/personalised")
+        for p in (2, 3, 4)
+        for _ in range(5)
+    ]
+
+
+@pytest.mark.parametrize("rows", [_separated_rows(), _unmoved_rows()], ids=["separated", "fixed"])
+def test_a_degenerate_fit_is_flagged_json_ready_and_warns_nothing(rows):
+    pytest.importorskip("statsmodels")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy overflow, no statsmodels warning leaks
+        res = per.odds_ratios(rows)
+    assert res["degenerate"] is True
+    assert "llm/plain" in res["degenerate_reason"] and "no odds ratio" in res["degenerate_reason"]
+    assert res["conditions"]["llm/plain"]["degenerate"] is True
+    json.dumps(res, allow_nan=False)  # infinities and NaNs are None
+
+
+def test_text_section_shows_a_degenerate_fit_instead_of_its_numbers():
+    pytest.importorskip("statsmodels")
+    recs = []
+    for i, r in enumerate(_separated_rows()):
+        opponent, cell = r["condition"].split("/")
+        pre, post = float(r["aligned_pre"]), float(r["aligned_post"])
+        recs += _episode(pre, post, opponent=opponent, personalised=cell == "personalised",
+                         episode=i)  # fmt: skip
+    stats = per.summarise(recs)
+    assert stats["odds_ratios"]["degenerate"]
+    text = per.text_section(stats)
+    row = next(x for x in text.splitlines() if x.strip().startswith("llm/plain"))
+    assert row.rstrip().endswith("degenerate") and "inf" not in text
+    assert "degenerate fit, do not use them" in text
+
+
 def test_missing_statsmodels_names_the_extra_and_summarise_still_reports(monkeypatch):
     monkeypatch.setitem(sys.modules, "statsmodels.miscmodels.ordinal_model", None)
     recs = _episode(2.0, 3.0, episode=0) + _episode(2.0, 4.0, opponent="llm", episode=1)
@@ -194,4 +244,19 @@ def test_missing_statsmodels_names_the_extra_and_summarise_still_reports(monkeyp
     assert "agentsim[stats]" in stats["odds_ratios"]["error"]
     assert "agentsim[stats]" in per.text_section(stats)
     assert stats["by_condition"]["llm/plain"]["shift"]["mean"] == 2.0
-    assert per.text_section(per.summarise([])) == "persuasion: no salvi episodes"
+    assert per.text_section(per.summarise([])) == "persuasion: no salvi debates"
+
+
+def test_a_taubenfeld_run_gets_no_persuasion_statistics_and_the_text_says_why():
+    from agentsim.agents.scripted.debate import DriftToPrior
+    from agentsim.envs.debate.env import DebateEnv
+    from agentsim.runtime.runner import run_episode
+
+    env = DebateEnv(roles="republican,democrat", iterations=2)
+    agents = {a: DriftToPrior() for a in env.possible_agents}
+    records = [r for e in range(2) for r in run_episode(env, agents, seed=e).records]
+    stats = per.summarise(records)
+    assert stats["participants"] == 0 and stats["debates"] == {"taubenfeld": 2}
+    text = per.text_section(stats)
+    assert text == "persuasion: no salvi debates; this run's debates: 2 taubenfeld"
+    assert "odds" not in text and "baseline" not in text

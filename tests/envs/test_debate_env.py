@@ -12,7 +12,7 @@ from pettingzoo.test import api_test, seed_test
 from agentsim.core.errors import ConfigError
 from agentsim.envs.debate import catalogue
 from agentsim.envs.debate.env import CHARSET, RECORD_FIELDS, DebateConfig, DebateEnv
-from agentsim.games.debate import TOPIC_PRIORS
+from agentsim.games.debate import TOPIC_PRIORS, parse_extra
 
 # PettingZoo's advice for any Dict observation and Text action: everything else fails.
 ADVISORY = (
@@ -278,6 +278,20 @@ def test_only_a_personalised_persuader_sees_the_demographics(salvi_files):
         assert "persuadee_demographics" not in persuadee
         assert "political affiliation" in env.observe("debater_1")["persona"]
         assert "phase: pre_survey" in persuadee
+
+
+@pytest.mark.parametrize("opponent", ["human", "llm"])
+def test_only_the_persuader_is_told_which_opponent_it_plays(salvi_files, opponent):
+    env = salvi(salvi_files, opponent=opponent)
+    env.reset(seed=1)
+    for agent in env.agent_iter():
+        obs, _, term, trunc, _ = env.last()
+        extra = parse_extra(obs["extra"])
+        if agent == "debater_0":
+            assert extra["opponent"] == opponent
+        else:  # the persuadee stays blind to whether it faces a human or an LLM
+            assert "opponent" not in extra and opponent not in obs["extra"]
+        env.step(None if term or trunc else "3")
 
 
 def test_salvi_observation_bounds_admit_unknown_stated_on_a_1_to_5_scale(salvi_files):

@@ -67,7 +67,7 @@ def test_a_key_in_two_namespaces_must_be_namespaced():
 
     register_study(_copy_of_debate("ambiguous_v0", config=_WithEpisodes, make_env=make))
     try:
-        with pytest.raises(ConfigError, match="run.episodes, env.episodes"):
+        with pytest.raises(ConfigError, match=r"run\.episodes, env\.episodes"):
             make_config("ambiguous_v0-exp", 0, ["episodes=2"])
         config = make_config("ambiguous_v0-exp", 0, ["run.episodes=2", "env.episodes=5"])
         assert config.settings.episodes == 2 and config.env["episodes"] == 5

@@ -1,14 +1,18 @@
 """Scripted debaters for ``debate_v0``: opinion dynamics that speak in templates.
 
 Each debater holds an attitude on the survey scale (0-10 in Taubenfeld et al. 2024; 1-5
-in Salvi et al. 2024). It starts from its role's reference rating of the topic
-(:data:`agentsim.games.debate.TOPIC_PRIORS`; the scale's midpoint for unknown topics or
-roles) unless given ``initial``. Whenever an observation shows new utterances, it updates
-once from the attitudes the other debaters last stated (the ``stated`` observation,
-filled from ``[attitude: x]`` markers), with its model's rule from
-:mod:`agentsim.games.debate` (the utterance schedule). It speaks a template sentence
-for its stance followed by its attitude marker, and answers surveys with its attitude
-as a number.
+in Salvi et al. 2024). Unless given ``initial`` (used exactly), it starts near its role's
+reference rating of the topic (:data:`agentsim.games.debate.TOPIC_PRIORS`; the scale's
+midpoint for unknown topics or roles): the rating plus a normal jitter of SD
+``initial_sd`` (0-10 units, scaled to the survey scale; default 0.5), clipped to the scale
+and drawn from the debater's own RNG, which ``reset(seed=...)`` seeds. Personas of one role
+differ (Taubenfeld et al. draw 40 per party), so repetitions of a condition differ too and
+standard errors over debates are not 0; one seed still gives one trajectory. Whenever an
+observation shows new utterances, it updates once from the attitudes the other debaters
+last stated (the ``stated`` observation, filled from ``[attitude: x]`` markers), with its
+model's rule from :mod:`agentsim.games.debate` (the utterance schedule). It speaks a
+template sentence for its stance followed by its attitude marker, and answers surveys
+with its attitude as a number.
 
 Kinds: ``degroot``, ``bounded_confidence`` (Hegselmann-Krause or Deffuant),
 ``drift_to_prior`` and ``stubborn``.
@@ -18,7 +22,7 @@ Example:
     >>> obs = {"phase": 1, "iteration": np.array([0]), "role": "democrat",
     ...        "topic": "racism", "extra": "scale: 0-10", "self_index": 0,
     ...        "stated": np.zeros(2, np.float32), "stated_mask": np.zeros(2, np.int8)}
-    >>> d = DeGroot()
+    >>> d = DeGroot(initial_sd=0.0)
     >>> d.reset(seed=0)
     >>> d.act(obs).action
     'My rating: 9.00'
@@ -110,20 +114,25 @@ class ScriptedDebater(abc.ABC):
     """Base of the scripted debaters: attitude state, update timing, templates, surveys."""
 
     kind: ClassVar[str] = ""
+    #: Bounds of the numeric parameters; ``initial_sd`` is checked for every kind.
     BOUNDS: ClassVar[Mapping[str, tuple[float, float]]] = {}
     initial: float | None
+    initial_sd: float
 
     def __post_init__(self) -> None:
         self.name = self.kind
-        for key, (low, high) in self.BOUNDS.items():
+        for key, (low, high) in {**self.BOUNDS, "initial_sd": (0.0, 10.0)}.items():
             value = getattr(self, key)
             if value is not None and not (isinstance(value, int | float) and low <= value <= high):
                 raise ConfigError(f"{self.kind}.{key}", value, f"a number in [{low}, {high}]")
+        self._rng = np.random.default_rng(None)
         self.reset()
 
     def reset(self, *, seed: int | None = None) -> None:
-        """Forget the episode; ``seed`` seeds the template choice."""
-        self._rng = np.random.default_rng(seed)
+        """Forget the episode; ``seed`` seeds the start jitter and the template choice,
+        ``None`` continues the current stream."""
+        if seed is not None:
+            self._rng = np.random.default_rng(seed)
         self._x: float | None = None
         self._x0 = 0.0
         self._seen = 0
@@ -156,14 +165,22 @@ class ScriptedDebater(abc.ABC):
         self._bank = AGREEMENT_BANK if extra.get("protocol") == "salvi" else SERIOUSNESS_BANK
         self._topic = str(observation.get("topic", ""))
         role = str(observation.get("role", ""))
-        lo, hi = self._scale
-        start = self.initial
-        if start is None:
-            start = reference_rating(self._topic, role, self._scale)
-        self._x0 = float(np.clip((lo + hi) / 2 if start is None else start, lo, hi))
+        self._x0 = self._start(role)
         self._x = self._x0
         self._seen = int(np.asarray(observation["iteration"]).reshape(-1)[0])
         self._prepare(role)
+
+    def _start(self, role: str) -> float:
+        """``initial`` exactly, else the role's reference rating (or the midpoint) plus the
+        seeded jitter, clipped to the scale."""
+        lo, hi = self._scale
+        start = self.initial
+        if start is None:
+            ref = reference_rating(self._topic, role, self._scale)
+            start = (lo + hi) / 2 if ref is None else ref
+            if self.initial_sd > 0:
+                start += self.initial_sd * (hi - lo) / 10.0 * float(self._rng.standard_normal())
+        return float(np.clip(start, lo, hi))
 
     def _prepare(self, role: str) -> None:  # noqa: B027 (a hook, not abstract)
         """Per-episode setup after the scale and topic are known."""
@@ -207,6 +224,7 @@ class DeGroot(ScriptedDebater):
     }
     self_weight: float = 0.5
     initial: float | None = None
+    initial_sd: float = 0.5
 
     def update(self, x: float, x0: float, others: list[float]) -> float:
         return rules.degroot_listen(x, others, self.self_weight)
@@ -232,6 +250,7 @@ class BoundedConfidence(ScriptedDebater):
     epsilon: float = 3.0
     mu: float = 0.3
     initial: float | None = None
+    initial_sd: float = 0.5
 
     def __post_init__(self) -> None:
         if self.model not in ("hk", "deffuant"):
@@ -249,11 +268,23 @@ class DriftToPrior(ScriptedDebater):
     """Drift toward a model prior: x' = a (W x)_i + s x_i(0) + g b, a = 1 - s - g.
 
     Our model of Taubenfeld et al.'s (2024, arXiv:2402.04049) finding that LLM debaters
-    drift toward the model's inherent view b whatever persona they play: Friedkin-Johnsen
+    drift toward the model's inherent view b whatever persona they play, and that the
+    partisans' lines approach the Default agent's without crossing it: Friedkin-Johnsen
     (1990) anchoring ``anchor`` (s) to the initial attitude plus a pull ``drift`` (g)
     toward ``prior`` (b; default: the Default role's reference rating of the topic, the
-    "inherent bias"). With ``drift=0`` this is Friedkin-Johnsen. ``self_weight=None``
-    weighs itself like each known speaker (W = J/n).
+    "inherent bias"). With ``drift=0`` this is Friedkin-Johnsen. ``self_weight`` (w) is the
+    weight of its own attitude inside the averaging term (W = w on itself, 1 - w split over
+    the speakers known so far); ``None`` weighs itself like each known speaker (W = J/n).
+
+    Defaults (s, g, w) = (0.1, 0.2, 0.95): the drift dominates and listening is damped
+    (others get a (1 - w) = 0.035 per update). Under the synchronous round schedule with
+    W = J/n the gaps between agents are exactly s times their initial gaps, so no line ever
+    crosses another (modelling: Friedkin-Johnsen with a stubborn model node). In the env
+    each debater hears only the attitudes stated so far, one utterance at a time, so agents
+    hear different things; with undamped listening (w = None) the Default agent is dragged
+    toward the first speaker and the partisans overshoot it. With the defaults each
+    partisan's gap to the Default agent shrinks monotonically to about s / (s + g) of its
+    start over 9 utterances and the Default agent stays within a few tenths of b.
     """
 
     kind: ClassVar[str] = "drift_to_prior"
@@ -266,9 +297,10 @@ class DriftToPrior(ScriptedDebater):
     }
     prior: float | None = None
     anchor: float = 0.1
-    drift: float = 0.15
-    self_weight: float | None = None
+    drift: float = 0.2
+    self_weight: float | None = 0.95
     initial: float | None = None
+    initial_sd: float = 0.5
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -312,6 +344,7 @@ class Stubborn(ScriptedDebater):
     kind: ClassVar[str] = "stubborn"
     BOUNDS: ClassVar[Mapping[str, tuple[float, float]]] = {"initial": (-1e6, 1e6)}
     initial: float | None = None
+    initial_sd: float = 0.5
 
     def update(self, x: float, x0: float, others: list[float]) -> float:
         return x

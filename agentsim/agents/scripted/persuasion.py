@@ -6,7 +6,8 @@ simulated human or an LLM, with or without the persuadee's demographics. The per
 the model in :mod:`agentsim.games.persuasion`; these classes only read observations and write
 text:
 
-* :class:`Persuader` argues the side named in ``extra`` with template utterances, each carrying
+* :class:`Persuader` argues the side named in ``extra``, as the opponent type named there
+  (``opponent: human|llm``) unless given one, with template utterances, each carrying
   its argument strength as ``[strength: 0.62]``; it personalises (stronger arguments, a line
   addressed to the persuadee's background) when ``extra`` holds the persuadee's demographics
   (``demographics:`` or ``persuadee_demographics:``, as JSON or ``key: value; ...`` text).
@@ -14,13 +15,15 @@ text:
   later surveys with the model's post agreement given the strengths it read in the transcript.
 
 Observations follow ``debate_v0``: ``phase`` 0 = speak, 1 = survey; ``extra`` holds
-``side: pro|con``, ``phase: opening|rebuttal|conclusion`` and, when personalised, the
-persuadee's demographics (persuader only); transcript lines are ``Name (role or side): text``.
+``side: pro|con``, ``phase: opening|rebuttal|conclusion`` and, for the persuader only,
+``opponent: human|llm`` and, when personalised, the persuadee's demographics; transcript
+lines are ``Name (role or side): text``.
 
 Example:
     >>> obs = {"phase": 0, "iteration": [0], "role": "persuader", "persona": "Ann: a teacher",
-    ...        "topic": "Should X?", "transcript": "", "extra": "side: pro\\nphase: opening"}
-    >>> p = Persuader(opponent="llm")
+    ...        "topic": "Should X?", "transcript": "",
+    ...        "extra": "side: pro\\nphase: opening\\nopponent: llm"}
+    >>> p = Persuader()
     >>> p.reset(seed=1)
     >>> p.act(obs).action.endswith("[strength: 0.60]")
     True
@@ -111,18 +114,24 @@ class Persuader:
     """A scripted persuader whose utterances carry their argument strength.
 
     Each utterance's strength is drawn from :func:`agentsim.games.persuasion.draw_strengths`
-    for its ``opponent`` type (an LLM argues more strongly than a simulated human on average;
-    Salvi et al. 2024); seeing the persuadee's demographics adds the personalisation gain.
+    for the opponent type it plays (an LLM argues more strongly than a simulated human on
+    average; Salvi et al. 2024); seeing the persuadee's demographics adds the personalisation
+    gain.
 
     Attributes:
-        opponent: ``"human"`` (a simulated-human persona) or ``"llm"``.
+        opponent: ``"human"`` (a simulated-human persona) or ``"llm"``; ``None`` (the default)
+            plays the condition the env names in the observation's ``extra``
+            (``opponent: human|llm``, which ``debate_v0`` shows the persuader only), so
+            ``agentsim run persuasion --set opponent=human`` argues as a human. An explicit
+            value wins over ``extra``.
     """
 
     kind: ClassVar[str] = "persuader"
-    opponent: str = "llm"
+    opponent: str | None = None
 
     def __post_init__(self) -> None:
-        check_choice("persuader.opponent", self.opponent, model.OPPONENTS)
+        if self.opponent is not None:
+            check_choice("persuader.opponent", self.opponent, model.OPPONENTS)
         self.name = self.kind
         self._model = model.PersuasionParams()
         self._rng = np.random.default_rng(None)
@@ -137,16 +146,29 @@ class Persuader:
         side = extra["side"]
         if int(observation["phase"]) == SURVEY:
             return Decision(action=_survey_reply(4 if side == "pro" else 2))
+        opponent = self._opponent(extra)
         profile = model.parse_profile(_demographics(extra))
         strength = float(
-            model.draw_strengths(self._model, self.opponent, profile is not None, 1, self._rng)[0]
+            model.draw_strengths(self._model, opponent, profile is not None, 1, self._rng)[0]
         )
-        text = _argument(self.opponent, side, extra.get("phase", ""), observation)
+        text = _argument(opponent, side, extra.get("phase", ""), observation)
         if profile is not None:
             text += _personal_line(profile)
         text = f"{text} {model.strength_marker(strength)}"
-        info = {"strength": strength, "personalised": profile is not None}
+        info = {"strength": strength, "personalised": profile is not None, "opponent": opponent}
         return Decision(action=text, extra=info)
+
+    def _opponent(self, extra: Mapping[str, str]) -> str:
+        """The opponent type it plays: its parameter, else the env's ``opponent`` line."""
+        if self.opponent is not None:
+            return self.opponent
+        named = extra.get("opponent")
+        if named is None or named not in model.OPPONENTS:
+            raise ValueError(
+                "persuader needs 'opponent: human' or 'opponent: llm' in observation['extra'] "
+                f"(debate_v0 with protocol=salvi) or an opponent parameter; got {named!r}"
+            )
+        return named
 
     def params(self) -> dict[str, Any]:
         """JSON-ready parameters."""

@@ -32,8 +32,9 @@ Observation (``Dict``, the same space for every agent):
 ``stated_mask``   ``(k,)`` 1 where ``stated`` is known
 ``self_index``    this agent's seat
 ``extra``         ``key: value`` lines: protocol, scale, role description or
-                  side and phase, and the persuadee's demographics for a
-                  personalised persuader (``games.debate.parse_extra``)
+                  side and phase; for the persuader also ``opponent`` (the
+                  condition it plays: human or llm) and, when personalised,
+                  the persuadee's demographics (``games.debate.parse_extra``)
 ================  ==========================================================
 
 Action: text (``Text(max_length=2000)``): the utterance or the survey reply, whose first
@@ -364,8 +365,12 @@ class DebateEnv(AECEnv[str, dict[str, Any], str]):  # type: ignore[misc]
             return extra
         extra["side"] = self.sides[agent]
         extra["phase"] = turn.phase or ("pre_survey" if turn.iteration == 0 else "post_survey")
-        if self.config.personalised and self.roles[agent] == "persuader":
-            extra["persuadee_demographics"] = self._profile_text()
+        if self.roles[agent] == "persuader":
+            # The persuader plays the condition's opponent; the persuadee must not learn
+            # whether it faces a human or an LLM (Salvi et al. 2024 kept participants blind).
+            extra["opponent"] = self.config.opponent
+            if self.config.personalised:
+                extra["persuadee_demographics"] = self._profile_text()
         return extra
 
     def transcript(self) -> str:
