@@ -21,7 +21,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -121,6 +121,10 @@ class LLMBinding:
         check_prompts: ``check_prompts(prompt_dir)`` loads the study's templates (with a
             user's replacements) and raises UserError for a bad one; called before a run
             directory exists.
+        prepare: ``await prepare(ctx, env_config, run_dir, fresh) -> (env_overrides,
+            records)``: material the run's model writes once before episode 1 (kept in the
+            run directory; ``fresh`` is False on a resume, which reuses it). The overrides
+            apply to the envs of this run; the records go to the event log.
     """
 
     context: Callable[..., Any]
@@ -129,6 +133,7 @@ class LLMBinding:
     write_strategy: Callable[..., Any] | None = None
     offline_name: str | None = None
     check_prompts: Callable[[str | None], Any] | None = None
+    prepare: Callable[..., Awaitable[tuple[dict[str, Any], list[Record]]]] | None = None
 
 
 @dataclass(frozen=True)

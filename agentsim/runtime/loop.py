@@ -342,7 +342,8 @@ async def _generations(
     write = study.llm.write_strategy if study.llm is not None else None
     if context is not None and write is not None:
         reproducer = LLMTransmission(context, mutation, write)
-    env = study.make_env(**config.env)
+    env_config = await _prepared_env(run, config, context, point, log, calls)
+    env = study.make_env(**env_config)
     members = point.members()
     if members is None:
         members = _first_members(study, settings, env)
@@ -351,7 +352,7 @@ async def _generations(
     before = point.entry or _entry(0, members, log)
     recorder: Recorder = log if settings.record == "full" else NullRecorder()
     streams = SeedStreams(config.seed)
-    episodes = _Episodes(config, streams, reproducer, context, calls, stop)
+    episodes = _Episodes(config, env_config, streams, reproducer, context, calls, stop)
     batch = 1 if study.evolution else settings.concurrent_episodes
     generation = point.generation + 1
     while generation <= settings.episodes:
@@ -410,6 +411,7 @@ class _Episodes:
     """
 
     config: ExperimentConfig
+    env_config: Mapping[str, Any]
     streams: SeedStreams
     reproducer: Reproducer
     context: Any
@@ -434,7 +436,7 @@ class _Episodes:
                 study,
             )
             await _play_generation(
-                study.make_env(**config.env),
+                study.make_env(**self.env_config),
                 members,
                 episode,
                 config,
@@ -448,6 +450,32 @@ class _Episodes:
             return buffer.records
         finally:
             CURRENT_EPISODE.reset(token)
+
+
+async def _prepared_env(
+    run: RunDir,
+    config: ExperimentConfig,
+    context: Any,
+    point: ResumePoint,
+    log: EventLog,
+    calls: CallBuffer | None,
+) -> dict[str, Any]:
+    """The env config of this run's episodes, after the study's LLM preparation (if any).
+
+    A study may prepare material with the run's model before episode 1 (the debate's
+    model-written personas), kept in the run directory; a fresh start prepares it again
+    (the cache answers calls already paid, so the records are the same), a resume reuses it.
+    """
+    study = config.study
+    prepare = study.llm.prepare if study.llm is not None else None
+    if context is None or prepare is None:
+        return dict(config.env)
+    overrides, records = await prepare(context, config.env, run.path, point.entry is None)
+    drain_calls(calls, log, 0)
+    for record in records:
+        log.record(record)
+    log.flush()
+    return {**config.env, **overrides}
 
 
 def _first_members(study: Study, settings: RunSettings, env: Any) -> list[Member]:

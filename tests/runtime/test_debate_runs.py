@@ -125,3 +125,25 @@ def test_a_bad_prompt_template_is_refused_before_a_run_directory_exists(tmp_path
     assert main([*args, "--set", f"prompt_dir={prompts}"]) == 2
     err = capsys.readouterr().err
     assert "debate_speak.txt" in err and "nosuch" in err and not out.exists()
+
+
+def test_model_written_personas_are_kept_in_the_run_and_used_by_the_debates(tmp_path):
+    args = ["debate", "--model", "offline/debate", "--set", "persona_source=model"]
+    args += ["--set", "episodes=2", "--set", "iterations=2", "--set", "concurrent_episodes=1"]
+    full = _run(tmp_path, "full", *args)
+    pools = json.loads((full / "personas.json").read_text())["personas"]
+    assert set(pools) == {"republican", "democrat", "default"}
+    assert all(len(pool) == 40 for pool in pools.values())
+    records = load_records(full / "events.jsonl")
+    written = [r for r in records if r["type"] == "personas"]
+    assert {r["role"] for r in written} == set(pools) and {r["source"] for r in written} == {"model"}
+    start = next(r for r in records if r["type"] == "debate_start")
+    names = {p["name"] for pool in pools.values() for p in pool}
+    assert set(start["personas"].values()) <= names
+    # Stopped inside the first debate (3 persona calls + 2 of the debate), then resumed:
+    out = tmp_path / "cut"
+    assert main(["run", *args, "--out", str(out), "--quiet", "--set", "budget_calls=5"]) == 3
+    (cut,) = out.iterdir()
+    assert main(["run", "--resume", str(cut), "--quiet", "--set", "budget_calls=1000"]) == 0
+    assert _events(cut) == _events(full)
+    assert (cut / "personas.json").read_text() == (full / "personas.json").read_text()

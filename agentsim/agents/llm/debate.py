@@ -11,7 +11,9 @@ failed survey (``score=None``): failures are recorded, never guessed.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +37,14 @@ PLACEHOLDERS: Mapping[str, frozenset[str]] = {
         {"transcript", "question", "low", "high", "low_label", "high_label"}
     ),
     "debate_reask": frozenset({"error"}),
+    "debate_personas": frozenset({"count", "role_text"}),
+}
+
+#: How a role's persona pool is described to the model that writes it.
+PERSONA_ROLE_TEXT: Mapping[str, str] = {
+    "republican": "a Republican.",
+    "democrat": "a Democrat.",
+    "default": "an American; do not mention any party.",
 }
 
 #: How a role is introduced; any other role name is described as "You speak as a <role>."
@@ -254,3 +264,64 @@ def _context_lines(extra: Mapping[str, str]) -> str:
 
 def _phase_name(obs: Mapping[str, Any]) -> str:
     return debate_rules.parse_extra(str(obs.get("extra", ""))).get("phase", "") or "debate"
+
+
+def parse_personas(text: str, count: int) -> ParseResult[list[dict[str, str]]]:
+    """A JSON list of ``count`` personas, each with a non-empty ``name`` and ``background``.
+
+    Example:
+        >>> parse_personas('[{"name": "Ann Lee", "background": "A nurse in Ohio."}]', 1).ok
+        True
+        >>> parse_personas('[{"name": "Ann Lee"}]', 1).error
+        'Each persona needs a non-empty "name" and "background".'
+    """
+    start, end = text.find("["), text.rfind("]")
+    try:
+        items = json.loads(text[start : end + 1]) if 0 <= start < end else None
+    except ValueError:
+        items = None
+    if not isinstance(items, list):
+        return ParseResult(ok=False, error=f"Reply with a JSON list of {count} objects only.")
+    personas = []
+    for item in items:
+        fields = item if isinstance(item, dict) else {}
+        name, background = str(fields.get("name", "")).strip(), str(fields.get("background", ""))
+        if not name or not background.strip():
+            return ParseResult(
+                ok=False, error='Each persona needs a non-empty "name" and "background".'
+            )
+        personas.append({"name": name, "background": background.strip()})
+    if len(personas) < count:
+        return ParseResult(ok=False, error=f"Give {count} personas; you gave {len(personas)}.")
+    return ParseResult(True, personas[:count])
+
+
+async def write_personas(
+    ctx: DebateLLMContext, role: str, count: int
+) -> Answer[list[dict[str, str]] | None]:
+    """Ask the run's model for ``count`` personas of ``role`` (Taubenfeld et al. had the model
+    write 40 per party); the answer's value is None when no reply parses."""
+    s = ctx.settings
+    assert s.model is not None  # a context is only built with a model
+    role_text = PERSONA_ROLE_TEXT.get(role, f"a {role}.")
+    prompt = ctx.prompts.render("debate_personas", count=count, role_text=role_text)
+    seed = zlib.crc32(f"personas:{role}".encode())
+    question = Question(
+        messages=(("user", prompt),),
+        purpose="personas",
+        agent=f"personas:{role}",
+        seeds=[seed + i for i in range(s.max_parse_attempts)],
+        model=s.model,
+        temperature=s.temperature,
+        max_tokens=max(s.max_tokens, 60 * count),
+        api_base=s.api_base,
+    )
+    fallback: list[dict[str, str]] | None = None
+    return await ask_and_parse(
+        ctx.model,
+        question,
+        lambda text: parse_personas(text, count),  # type: ignore[arg-type, return-value]
+        fallback=fallback,
+        max_attempts=s.max_parse_attempts,
+        reask=lambda e: ctx.prompts.render("debate_reask", error=e),
+    )

@@ -20,6 +20,7 @@ from agentsim.envs.debate import catalogue
 from agentsim.games.debate import PROTOCOLS, SALVI_PHASES
 
 OPPONENTS = ("human", "llm")
+PERSONA_SOURCES = ("package", "model")
 STRENGTH_CHOICES = ("any", *catalogue.STRENGTHS)
 MAX_SEATS = 8
 #: The action space's fixed bound; ``max_utterance_chars`` truncates below it.
@@ -52,6 +53,9 @@ class DebateConfig:
         persona_seed: ``None`` draws personas from the env's RNG every episode; an int
             draws the same personas every episode.
         personas_file: JSON file of persona pools by role, replacing the package pools.
+        persona_source: ``"package"`` (the shipped pools, or ``personas_file``) or
+            ``"model"``: with ``--model``, the run's model writes a pool per role once, as
+            Taubenfeld et al. did, stored in ``RUN_DIR/personas.json`` and reused on resume.
         max_utterance_chars: longer utterances are cut to this many characters.
         max_transcript_chars: the transcript observation keeps this many latest characters.
         opponent: salvi persuader: ``"human"`` (a simulated-human persona) or ``"llm"``.
@@ -70,6 +74,7 @@ class DebateConfig:
     iterations: int = 9
     persona_seed: int | None = None
     personas_file: str | None = None
+    persona_source: str = "package"
     max_utterance_chars: int = MAX_ACTION_CHARS
     max_transcript_chars: int = 20_000
     opponent: str = "llm"
@@ -90,6 +95,7 @@ class DebateConfig:
         if self.persona_seed is not None:
             check_number("persona_seed", self.persona_seed, low=0, high=2**63 - 1, integer=True)
         catalogue.load_personas(self.personas_file)
+        check_choice("persona_source", self.persona_source, PERSONA_SOURCES)
         chars = self.max_utterance_chars
         check_number("max_utterance_chars", chars, low=1, high=MAX_ACTION_CHARS, integer=True)
         check_number(

@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import re
 import zlib
 from collections.abc import Mapping, Sequence
@@ -42,6 +43,9 @@ def debate_reply(messages: Sequence[Mapping[str, str]]) -> str:
     """The offline model's reply to a debate prompt."""
     system = next((m["content"] for m in messages if m["role"] == "system"), "")
     user = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
+    wanted = _PERSONA_REQUEST.search(user)
+    if wanted is not None:
+        return _personas(int(wanted.group(1)), user)
     heard = len(_SPEAKER_LINE.findall(user))
     scale = _SCALE.search(user)
     if scale is not None and "survey" in user:
@@ -49,6 +53,28 @@ def debate_reply(messages: Sequence[Mapping[str, str]]) -> str:
         return f"{_attitude(system, heard, low, high):.0f}"
     pick = zlib.crc32((system + user).encode()) % len(_SENTENCES)
     return _SENTENCES[pick]
+
+
+_PERSONA_REQUEST = re.compile(r"Write (\d+) different personas")
+_FIRST = ("Avery", "Jordan", "Casey", "Morgan", "Riley", "Quinn", "Harper", "Rowan")
+_LAST = ("Hale", "Ortiz", "Nguyen", "Brooks", "Patel", "Fischer", "Okafor", "Reyes")
+_WORK = ("a nurse", "a farmer", "a teacher", "an electrician", "a shop owner", "a retiree")
+_PLACE = ("Ohio", "Texas", "Georgia", "Oregon", "Maine", "Arizona", "Iowa", "Nevada")
+
+
+def _personas(count: int, prompt: str) -> str:
+    """A JSON list of ``count`` made-up personas, fixed by the prompt (which names the role)."""
+    salt = zlib.crc32(prompt.encode())
+    people = []
+    for i in range(count):
+        k = salt + 7 * i
+        people.append(
+            {
+                "name": f"{_FIRST[k % 8]} {_LAST[(k // 8 + i) % 8]}",
+                "background": f"{_WORK[k % 6].capitalize()} from {_PLACE[(k // 6) % 8]}.",
+            }
+        )
+    return json.dumps(people)
 
 
 def _attitude(system: str, heard: int, low: float, high: float) -> float:

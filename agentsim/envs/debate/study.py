@@ -7,14 +7,22 @@ episodes with fresh personas (and, for Salvi, fresh propositions, sides and prof
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
-from agentsim.agents.llm.debate import DebateLLMContext, LLMDebater, load_debate_prompts
+from agentsim.agents.llm.debate import (
+    DebateLLMContext,
+    LLMDebater,
+    load_debate_prompts,
+    write_personas,
+)
 from agentsim.agents.llm.settings import LLMSettings
 from agentsim.agents.scripted.debate import DEBATERS
 from agentsim.agents.scripted.persuasion import AGENTS as PERSUASION_AGENTS
-from agentsim.core.records import Record
+from agentsim.core.records import Record, make_record
 from agentsim.envs.debate.config import DebateConfig
 from agentsim.envs.debate.env import RECORD_FIELDS, DebateEnv
 from agentsim.envs.debate.offline import debate_reply
@@ -72,6 +80,45 @@ def _estimate(env: Mapping[str, Any], run: Any, settings: LLMSettings, n_llm: in
     )
 
 
+PERSONAS_FILE = "personas.json"
+PERSONAS_PER_ROLE = 40  # Taubenfeld et al.: 40 personas per party
+
+
+async def _prepare(
+    ctx: DebateLLMContext, env: Mapping[str, Any], run_dir: Path, fresh: bool
+) -> tuple[dict[str, Any], list[Record]]:
+    """With ``persona_source=model``, the run's model writes each role's persona pool once
+    into ``RUN_DIR/personas.json`` (a role whose reply never parses keeps the package pool,
+    recorded as such); a resume reuses the file."""
+    if env.get("persona_source") != "model" or env.get("protocol") == "salvi":
+        return {}, []
+    path = run_dir / PERSONAS_FILE
+    if not fresh and path.is_file():
+        return {"personas_file": str(path)}, []
+    roles = sorted({r.strip() for r in str(env["roles"]).split(",")})
+    pools, records = {}, []
+    for role in roles:
+        answer = await write_personas(ctx, role, PERSONAS_PER_ROLE)
+        if answer.value is not None:
+            pools[role] = answer.value
+        records.append(
+            make_record(
+                "personas",
+                role=role,
+                source="model" if answer.value is not None else "package (the reply never parsed)",
+                count=len(answer.value or []),
+                parse_status=answer.status,
+                file=PERSONAS_FILE,
+            )
+        )
+    if not pools:
+        return {}, records
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps({"personas": pools}, indent=1, ensure_ascii=False), "utf-8")
+    os.replace(tmp, path)
+    return {"personas_file": str(path)}, records
+
+
 def summarise(records: Iterable[Record]) -> dict[str, Any]:
     """Per-debate rows: topic or proposition, roles, and each member's first and last score."""
     rows: dict[int, dict[str, Any]] = {}
@@ -115,7 +162,11 @@ STUDY = register_study(
         env_id="debate_v0",
         make_env=DebateEnv,
         config=DebateConfig,
-        record_types=RECORD_FIELDS,
+        record_types={
+            **RECORD_FIELDS,
+            # A role's persona pool written by the run's model (persona_source=model).
+            "personas": ("role", "source", "count", "parse_status"),
+        },
         agent_kinds={
             **{cls.kind: cls for cls in DEBATERS},
             **{cls.kind: cls for cls in PERSUASION_AGENTS},
@@ -134,6 +185,7 @@ STUDY = register_study(
             estimate=_estimate,
             offline_policy=debate_reply,
             check_prompts=load_debate_prompts,
+            prepare=_prepare,
         ),
         experiments={
             "debate": Experiment(
