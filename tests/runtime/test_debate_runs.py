@@ -136,7 +136,8 @@ def test_model_written_personas_are_kept_in_the_run_and_used_by_the_debates(tmp_
     assert all(len(pool) == 40 for pool in pools.values())
     records = load_records(full / "events.jsonl")
     written = [r for r in records if r["type"] == "personas"]
-    assert {r["role"] for r in written} == set(pools) and {r["source"] for r in written} == {"model"}
+    assert {r["role"] for r in written} == set(pools)
+    assert {r["source"] for r in written} == {"model"}
     start = next(r for r in records if r["type"] == "debate_start")
     names = {p["name"] for pool in pools.values() for p in pool}
     assert set(start["personas"].values()) <= names
