@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from agentsim.agents.base import Decision, Usage
+from agentsim.agents.llm.driver import Question, ask_and_parse
 from agentsim.agents.llm.parsers import (
     ParseResult,
     fmt_units,
@@ -41,7 +42,7 @@ from agentsim.agents.llm.parsers import (
 from agentsim.agents.llm.prompts import DonorPrompts
 from agentsim.agents.llm.settings import LLMSettings
 from agentsim.core.seeding import SeedStreams
-from agentsim.llm.types import ChatRequest, ChatResult, LanguageModel
+from agentsim.llm.types import LanguageModel
 
 KIND = "llm"
 # Only for a strategy reply with no text at all; any other unparsed reply is kept whole.
@@ -110,36 +111,33 @@ class LLMContext:
             return [("user", f"{self.system_prompt()}\n\n{prompt}")]
         return [("user", prompt)]
 
-    def request(
+    def question(
         self,
         messages: Sequence[tuple[str, str]],
         *,
         purpose: str,
         agent: str,
-        seed: int,
+        seeds: Sequence[int],
         schema: dict[str, Any] | None,
-    ) -> ChatRequest:
+    ) -> Question:
+        """One question for the driver, with this run's sampling settings."""
         s = self.settings
         assert s.model is not None  # an LLMContext is only built with a model
-        return ChatRequest(
-            model=s.model,
+        return Question(
             messages=tuple(messages),
-            temperature=s.temperature,
-            max_tokens=s.max_tokens,
-            response_format=schema if s.wants_json else None,
-            seed=seed,
             purpose=purpose,
             agent=agent,
+            seeds=seeds,
+            schema=schema if s.wants_json else None,
+            model=s.model,
+            temperature=s.temperature,
+            max_tokens=s.max_tokens,
             api_base=s.api_base,
         )
 
     def call_seed(self, generation: int, name: str, call: int) -> int:
         """Provider seed of one call: fixed by run seed, generation, agent and call number."""
         return self.seeds.llm(generation, zlib.crc32(name.encode()), call)
-
-
-def _usage(result: ChatResult) -> Usage:
-    return Usage(1, result.prompt_tokens, result.completion_tokens, result.cost_usd)
 
 
 class LLMDonorAgent:
@@ -198,40 +196,33 @@ class LLMDonorAgent:
             multiplier=ctx.rules["multiplier"],
             punishment_loss=ctx.rules["punishment_loss"],
         )
-        messages = ctx.opening(prompt)
-        schema = _PUNISH_SCHEMA if punishment else _AMOUNT_SCHEMA
-        usage, generation = Usage(), int(observation["generation"])
-        parsed: ParseResult[Any] = ParseResult(ok=False, error="no reply")
-        text = ""
-        for attempt in range(ctx.settings.max_parse_attempts):
-            seed = ctx.call_seed(generation, self.name, self._calls)
-            self._calls += 1
-            result = await ctx.model.complete(
-                ctx.request(messages, purpose="donation", agent=self.name, seed=seed, schema=schema)
-            )
-            usage, text = usage + _usage(result), result.text
-            parsed = self._parse(text, own, punishment, ctx.settings.wants_json)
-            if parsed.ok:
-                status = "ok" if attempt == 0 else "reasked"
-                return Decision(
-                    action=np.array([parsed.value], dtype=np.float32),
-                    rationale=parsed.justification,
-                    raw=text,
-                    parse_status=status,
-                    usage=usage,
-                    extra={"asks": attempt + 1},
-                )
-            messages += [("assistant", text), ("user", ctx.prompts.reask(parsed.error or ""))]
+        generation, n = int(observation["generation"]), ctx.settings.max_parse_attempts
+        seeds = [ctx.call_seed(generation, self.name, self._calls + i) for i in range(n)]
+        answer = await ask_and_parse(
+            ctx.model,
+            ctx.question(
+                ctx.opening(prompt),
+                purpose="donation",
+                agent=self.name,
+                seeds=seeds,
+                schema=_PUNISH_SCHEMA if punishment else _AMOUNT_SCHEMA,
+            ),
+            lambda text: self._parse(text, own, punishment, ctx.settings.wants_json),
+            fallback=0.0,
+            max_attempts=n,
+            reask=ctx.prompts.reask,
+        )
+        self._calls += answer.asks
+        extra = answer.record_fields()
+        if answer.status == "fallback":
+            extra["fallback"] = "donate 0 (as the released code)"
         return Decision(
-            action=np.zeros(1, dtype=np.float32),
-            raw=text,
-            parse_status="fallback",
-            usage=usage,
-            extra={
-                "asks": ctx.settings.max_parse_attempts,
-                "parse_error": parsed.error,
-                "fallback": "donate 0 (as the released code)",
-            },
+            action=np.array([answer.value], dtype=np.float32),
+            rationale=answer.justification if answer.status != "fallback" else None,
+            raw=answer.raw,
+            parse_status=answer.status,
+            usage=answer.usage,
+            extra=extra,
         )
 
     @staticmethod
@@ -312,32 +303,41 @@ async def write_strategy(
         punishment_loss=ctx.rules["punishment_loss"],
         trace_depth=int(ctx.rules["trace_depth"]),
     )
-    messages = ctx.opening(prompt, rules_in_prompt=True)
-    usage, text = Usage(), ""
-    parsed: ParseResult[str] = ParseResult(ok=False, error="no reply")
-    for attempt in range(ctx.settings.max_parse_attempts):
-        seed = ctx.call_seed(generation, name, 10_000 + attempt)  # apart from decision calls
-        result = await ctx.model.complete(
-            ctx.request(
-                messages, purpose="strategy", agent=name, seed=seed, schema=_STRATEGY_SCHEMA
-            )
-        )
-        usage, text = usage + _usage(result), result.text
-        parsed = _parse_strategy_reply(text, ctx.settings.wants_json)
-        if parsed.ok and parsed.value:
-            status = "ok" if attempt == 0 else "reasked"
-            return {
-                "strategy": parsed.value,
-                "strategy_justification": parsed.justification or "",
-                "strategy_status": status,
-            }, usage
-        messages += [("assistant", result.text), ("user", ctx.prompts.reask(parsed.error or ""))]
+    n = ctx.settings.max_parse_attempts
+    # Strategy calls have their own call numbers, apart from the member's decision calls.
+    seeds = [ctx.call_seed(generation, name, 10_000 + attempt) for attempt in range(n)]
+    answer = await ask_and_parse(
+        ctx.model,
+        ctx.question(
+            ctx.opening(prompt, rules_in_prompt=True),
+            purpose="strategy",
+            agent=name,
+            seeds=seeds,
+            schema=_STRATEGY_SCHEMA,
+        ),
+        lambda text: _nonempty(_parse_strategy_reply(text, ctx.settings.wants_json)),
+        fallback="",
+        max_attempts=n,
+        reask=ctx.prompts.reask,
+    )
+    if answer.status != "fallback":
+        return {
+            "strategy": answer.value,
+            "strategy_justification": answer.justification or "",
+            "strategy_status": answer.status,
+        }, answer.usage
     return {
-        "strategy": text.strip() or FALLBACK_STRATEGY,
+        "strategy": answer.raw.strip() or FALLBACK_STRATEGY,
         "strategy_justification": "",
         "strategy_status": "fallback",
-        "strategy_parse_error": parsed.error or "unparsed",
-    }, usage
+        "strategy_parse_error": answer.error or "unparsed",
+    }, answer.usage
+
+
+def _nonempty(parsed: ParseResult[str]) -> ParseResult[str]:
+    if parsed.ok and parsed.value:
+        return parsed
+    return ParseResult(ok=False, error=parsed.error or "'strategy' must not be empty.")
 
 
 def _parse_strategy_reply(text: str, json_mode: bool) -> ParseResult[str]:

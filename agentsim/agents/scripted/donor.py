@@ -34,8 +34,8 @@ FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 _Derived = TypeVar("_Derived")
 
-#: Most trace entries a discriminator's rule may read and still be decided by table lookup:
-#: ``(read + 1) * 2**read`` entries, and the bit code of ``read`` comparisons fits a uint8.
+#: Deepest trace :class:`Standing` decides by table lookup: ``(depth + 1) * 2**depth``
+#: entries, and the bit code of ``depth`` comparisons fits a uint8.
 _MAX_TABULATED_DEPTH = 8
 _BIT_VALUES = (1 << np.arange(_MAX_TABULATED_DEPTH)).astype(np.uint8)
 
@@ -83,10 +83,9 @@ class DonorStrategy(abc.ABC):
                 raise ConfigError(f"{self.kind}.{key}", value, f"a number in [{low}, {high}]")
 
     def __setattr__(self, name: str, value: Any) -> None:
-        # Constants derived from the parameters (see `_derived`) are stale once one changes.
+        # Any attribute set may change a parameter: drop what was derived from them.
         object.__setattr__(self, name, value)
-        if name in self.BOUNDS:
-            self.__dict__.pop("_derived_cache", None)
+        self.__dict__.pop("_derived_cache", None)
 
     def _derived(self, build: Callable[[int], _Derived], depth: int) -> _Derived:
         """``build(depth)``, computed once per trace depth and kept until a parameter changes.
@@ -198,47 +197,11 @@ class ImageScoring(DonorStrategy):
             else (np.ones(len(batch.length), dtype=bool))
         )
 
-    def entries_read(self, depth: int) -> int:
-        """How many trace entries, newest first, :meth:`good` reads (image scoring: 1)."""
-        return min(depth, 1)
-
-    def decide_by_rule(self, batch: TraceBatch) -> FloatArray:
-        """Decisions computed from :meth:`good` directly (what the table holds)."""
+    def decide_batch(self, batch: TraceBatch) -> FloatArray:
         known = batch.length > 0
         good = self.good(batch)
         out = np.where(good, self.generosity, -self.punish)
         return np.where(known, out, self.initial)
-
-    def decide_batch(self, batch: TraceBatch) -> FloatArray:
-        """:meth:`decide_by_rule`, looked up in a table of every case it can tell apart.
-
-        The rule sees only the trace length (up to the entries read) and which entries
-        reach ``threshold``, so one comparison, a bit code and a gather replace its array
-        steps; the table is the rule itself, evaluated once per depth, so results are
-        identical. A subclass with its own :meth:`good` is decided by the rule.
-        """
-        read = self.entries_read(batch.fraction.shape[1])
-        if not 0 < read <= _MAX_TABULATED_DEPTH or type(self).good not in _TABULATED_RULES:
-            return self.decide_by_rule(batch)
-        helped = batch.fraction[:, :read] >= self.threshold
-        code = helped[:, 0] if read == 1 else helped.view(np.uint8) @ _BIT_VALUES[:read]
-        index = np.minimum(batch.length, read)  # longer traces read as full ones
-        index <<= read
-        index += code
-        # A negative length lands below 0 and is clipped to the empty-trace entry, as it should.
-        return self._derived(self._outcome_table, read).take(index, mode="clip")
-
-    def _outcome_table(self, read: int) -> FloatArray:
-        """Decisions for length ``L`` and helped-bits ``c`` at index ``L << read | c``."""
-        codes = np.arange(1 << read)
-        helped = (codes[:, None] >> np.arange(read)) & 1
-        fraction = np.where(helped == 1, np.inf, -np.inf)  # >= any threshold, or below it
-        every_case = TraceBatch(
-            np.repeat(np.arange(read + 1), len(codes)), np.tile(fraction, (read + 1, 1))
-        )
-        table = self.decide_by_rule(every_case)
-        table.flags.writeable = False
-        return table
 
 
 @dataclass
@@ -263,13 +226,36 @@ class Standing(ImageScoring):
             next_good = np.where(valid[:, k], good_k, True)
         return next_good
 
-    def entries_read(self, depth: int) -> int:
-        return depth
+    def decide_batch(self, batch: TraceBatch) -> FloatArray:
+        """The rule of :meth:`good`, looked up in a table of every case it can tell apart.
 
+        The rule sees only the trace length and which entries reach ``threshold``, so one
+        comparison, a bit code and a gather replace its per-entry loop; the table is the
+        rule itself, evaluated once per depth, so results are identical. A subclass with
+        its own :meth:`good` is decided by that rule directly.
+        """
+        depth = batch.fraction.shape[1]
+        if not 0 < depth <= _MAX_TABULATED_DEPTH or type(self).good is not Standing.good:
+            return super().decide_batch(batch)
+        helped = batch.fraction >= self.threshold
+        code = helped.view(np.uint8) @ _BIT_VALUES[:depth]
+        index = np.minimum(batch.length, depth)  # longer traces read as full ones
+        index <<= depth
+        index += code
+        # A negative length lands below 0 and is clipped to the empty-trace entry, as it should.
+        return self._derived(self._outcome_table, depth).take(index, mode="clip")
 
-#: Rules of :meth:`ImageScoring.good` known to depend only on the length and on which
-#: entries reach the threshold, so that :meth:`ImageScoring.decide_batch` may tabulate them.
-_TABULATED_RULES = frozenset({ImageScoring.good, Standing.good})
+    def _outcome_table(self, depth: int) -> FloatArray:
+        """Decisions for length ``L`` and helped-bits ``c`` at index ``L << depth | c``."""
+        codes = np.arange(1 << depth)
+        helped = (codes[:, None] >> np.arange(depth)) & 1
+        fraction = np.where(helped == 1, np.inf, -np.inf)  # >= any threshold, or below it
+        every_case = TraceBatch(
+            np.repeat(np.arange(depth + 1), len(codes)), np.tile(fraction, (depth + 1, 1))
+        )
+        table = super().decide_batch(every_case)
+        table.flags.writeable = False
+        return table
 
 
 @dataclass
@@ -335,7 +321,7 @@ class _TraceWeights:
         tables = _TraceWeights(
             weights, np.ascontiguousarray(weights.T), np.where(known, total, 1.0), known
         )
-        for array in dataclasses.astuple(tables):
+        for array in (tables.weights, tables.by_entry, tables.divisor, tables.known):
             array.flags.writeable = False
         return tables
 
