@@ -83,18 +83,13 @@ class _MemberRecorder:
         self.inner, self.seats, self.generation = inner, seats, generation
         self.log, self.calls, self.stop = log, calls, stop
         self.fields = study.member_fields if study is not None else ("agent",)
+        # Parts of an observation the study renders from other records (a debate's
+        # transcript): the runner records a reference, not a copy per decision.
         self.unrecorded = study.unrecorded_observation if study is not None else ()
         self.evolution = study is None or study.evolution
         self.discard = discards(inner)
 
     def record(self, record: Record) -> None:
-        observation = record.get("observation")
-        if self.unrecorded and isinstance(observation, dict):
-            # Parts of an observation the study renders from other records (a debate's
-            # transcript): a reference, not a copy per decision.
-            for key in self.unrecorded:
-                if key in observation:
-                    observation[key] = {"rendered_from_records": True}
         for key in self.fields:
             if key in record:
                 record[key] = self.seats.get(record[key], record[key])

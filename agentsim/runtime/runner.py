@@ -35,6 +35,18 @@ from agentsim.llm.types import gather_or_cancel
 _CONTEXT_KEYS = ("generation", "game", "round")
 
 
+#: What a decision record holds for an observation part rendered from other records.
+RENDERED = {"rendered_from_records": True}
+
+
+@runtime_checkable
+class LeavesOut(Protocol):
+    """A recorder that wants some observation keys left out of decision records (a study's
+    parts rendered from other records, such as a debate's transcript): not even copied."""
+
+    unrecorded: tuple[str, ...]
+
+
 @runtime_checkable
 class RecordSource(Protocol):
     """An env that hands the runner its own records after each step."""
@@ -236,7 +248,12 @@ def _record_decision(
     context = {
         k: c for k in _CONTEXT_KEYS if is_map and (c := _context_int(obs.get(k))) is not None
     }
-    seen = {k: _plain(v) for k, v in obs.items() if k not in context} if is_map else _plain(obs)
+    skip = rec.unrecorded if isinstance(rec, LeavesOut) else ()
+    seen = (
+        {k: RENDERED if k in skip else _plain(v) for k, v in obs.items() if k not in context}
+        if is_map
+        else _plain(obs)
+    )
     extra = dict(d.extra)
     # An agent that reports its own calls (the LLM driver does) is trusted over the trace.
     hashes = list(extra.pop("prompt_hashes", None) or hashes)
