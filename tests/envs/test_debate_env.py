@@ -528,3 +528,17 @@ def test_malformed_user_files_name_their_key(tmp_path):
     path.write_text(json.dumps({"roles": {"Green Party": "greens"}}))
     with pytest.raises(ConfigError, match="lowercase"):
         DebateConfig(roles_file=str(path))
+
+
+@pytest.mark.parametrize(
+    ("config", "key"),
+    [
+        ({"protocol": "salvi", "topic": "racism"}, "topic"),
+        ({"protocol": "salvi", "iterations": 3}, "iterations"),
+        ({"protocol": "taubenfeld", "personalised": True}, "personalised"),
+        ({"protocol": "taubenfeld", "opponent": "human"}, "opponent"),
+    ],
+)
+def test_a_key_the_protocol_ignores_is_refused_not_silently_dropped(config, key):
+    with pytest.raises(ConfigError, match=rf"invalid {key}=.*only protocol="):
+        DebateConfig(**config)

@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from agentsim.core.config import check_choice, check_number
@@ -20,6 +21,16 @@ from agentsim.envs.debate import catalogue
 from agentsim.games.debate import PROTOCOLS, SALVI_PHASES
 
 OPPONENTS = ("human", "llm")
+#: Keys only one protocol reads.
+_TAUBENFELD_KEYS = ("roles", "roles_file", "topic", "topics_file", "iterations", "persona_source")
+_SALVI_KEYS = (
+    "opponent",
+    "personalised",
+    "proposition",
+    "strength",
+    "propositions_file",
+    "demographics_file",
+)
 PERSONA_SOURCES = ("package", "model")
 STRENGTH_CHOICES = ("any", *catalogue.STRENGTHS)
 MAX_SEATS = 8
@@ -109,6 +120,7 @@ class DebateConfig:
             raise ConfigError("proposition", self.proposition, "a proposition id or ''")
         if self.protocol == "salvi":
             self._check_salvi_data()
+        self._check_protocol_keys()
 
     def _check_roles(self) -> None:
         known = catalogue.load_roles(self.roles_file)
@@ -119,6 +131,19 @@ class DebateConfig:
             raise ConfigError("roles", self.roles, f"2 to {MAX_SEATS} comma-separated roles")
         for role in roles:
             check_choice("roles", role, sorted(known))
+
+    def _check_protocol_keys(self) -> None:
+        """Refuse a key the protocol ignores, set away from its default (no silent no-op)."""
+        own = _SALVI_KEYS if self.protocol == "taubenfeld" else _TAUBENFELD_KEYS
+        defaults = {f.name: f.default for f in dataclasses.fields(self)}
+        for key in own:
+            if getattr(self, key) != defaults[key]:
+                other = "salvi" if self.protocol == "taubenfeld" else "taubenfeld"
+                raise ConfigError(
+                    key,
+                    getattr(self, key),
+                    f"its default {defaults[key]!r}: only protocol={other} uses it",
+                )
 
     def _check_salvi_data(self) -> None:
         props = self.propositions()
