@@ -93,13 +93,13 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="override a setting, e.g. generations=10 (repeatable; keys listed below)",
+        help="override a setting, e.g. episodes=10 or env.rounds=6 (repeatable; keys listed below)",
     )
     p.add_argument(
         "--resume",
         metavar="RUN_DIR",
-        help="continue a stopped or killed run from its checkpoint; with --set generations=N, "
-        "extend a finished one",
+        help="continue a stopped or killed run from its checkpoint; with --set episodes=N "
+        "(generations=N in the donor game), extend a finished one",
     )
     p.add_argument("--model", help="LiteLLM model string for LLM agents (default: scripted)")
     p.add_argument("--api-base", help="API base URL for --model (else LiteLLM's env variables)")

@@ -103,6 +103,8 @@ def resolve_kind(kind: str, env: str | None = None) -> Factory:
         return _GLOBAL.get(kind)
     if env is not None:
         factory = _SCOPED.get(env, {}).get(kind)
+        if factory is None and env not in _SCOPED:
+            raise ConfigError("env", env, sorted(_SCOPED))
         if factory is None:
             raise ConfigError("agent kind", kind, agent_kinds(env))
         return factory

@@ -166,6 +166,9 @@ class Study:
             utterances); the decision record marks them ``{"rendered_from_records": true}``.
         decisions_per_episode: ``decisions_per_episode(env_config) -> int``, for the run
             size estimated before a run starts (default: 100).
+        check: ``check(env_config, population_parts, llm_settings)`` raises ConfigError for
+            a combination the config dataclasses cannot judge alone (kinds that do not fit
+            the env's protocol, a setting that needs a model); called by ``make_config``.
     """
 
     env_id: str
@@ -186,6 +189,7 @@ class Study:
     seats_key: str | None = None
     unrecorded_observation: tuple[str, ...] = ()
     decisions_per_episode: Callable[[Any], int] = lambda config: 100
+    check: Callable[[Any, Sequence[tuple[str, Mapping[str, Any], int]], Any], None] | None = None
 
     @property
     def offline_name(self) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.metadata
 import math
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -185,6 +186,8 @@ def make_config(
         sections[section][1].update(values)
         explicit_population |= key == "population"
     llm_obj = build_config(LLMSettings, sections["llm"][1])
+    if llm_obj.prompt_dir:  # config.json names it wherever a resume starts from
+        llm_obj = dataclasses.replace(llm_obj, prompt_dir=os.path.abspath(llm_obj.prompt_dir))
     env_obj: Any = build_config(study.config, sections["env"][1])
     run_values = sections["run"][1]
     seats = study.seats(env_obj)
@@ -215,8 +218,11 @@ def make_config(
             settings_obj.population,
             f"kind:count,... with counts summing to {total}",
         )
-    env_dict = config_dict(env_obj)
+    env_dict = _absolute_paths(config_dict(env_obj))
     check_env_requirements(parts, env_dict, experiment, study.env_id)
+    if study.check is not None:
+        study.check(env_obj, parts, llm_obj)
+    _check_llm_keys_need_a_model(llm_obj)
     if llm_obj.model and study.llm is not None and study.llm.check_prompts is not None:
         try:
             study.llm.check_prompts(llm_obj.prompt_dir)  # a bad template fails here, not mid-run
@@ -225,6 +231,34 @@ def make_config(
     config = ExperimentConfig(experiment, study.env_id, seed, settings_obj, env_dict, llm_obj)
     check_run_size(config)
     return config
+
+
+#: LLM settings that mean something without a model (a cache mode, a budget for a resume).
+_MODEL_FREE_KEYS = ("cache", "concurrency", "budget_calls", "budget_tokens", "budget_usd")
+
+
+def _check_llm_keys_need_a_model(llm: LLMSettings) -> None:
+    """An ``llm.*`` setting changed without ``--model`` would do nothing: refuse it."""
+    if llm.model:
+        return
+    defaults = LLMSettings()
+    for f in dataclasses.fields(LLMSettings):
+        if f.name in _MODEL_FREE_KEYS or f.name == "model":
+            continue
+        if getattr(llm, f.name) != getattr(defaults, f.name):
+            raise ConfigError(
+                f"llm.{f.name}",
+                getattr(llm, f.name),
+                "its default without --model (LLM settings apply to LLM agents only)",
+            )
+
+
+def _absolute_paths(env: dict[str, Any]) -> dict[str, Any]:
+    """Data-file keys (``*_file``) as absolute paths, so a resume from any folder finds them."""
+    return {
+        k: os.path.abspath(v) if k.endswith("_file") and isinstance(v, str) else v
+        for k, v in env.items()
+    }
 
 
 def _value(item: str) -> str:

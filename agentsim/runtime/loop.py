@@ -171,7 +171,32 @@ def decision_config(config: ExperimentConfig) -> dict[str, Any]:
             flat[prefix[:-1]] = value
 
     walk("", config.to_json())
+    for key, path in data_paths(config).items():
+        flat[f"{key}.sha256"] = content_digest(path)
     return flat
+
+
+def data_paths(config: ExperimentConfig) -> dict[str, str]:
+    """The data files and folders a run reads (``env.*_file``, ``llm.prompt_dir``): their
+    content decides what happens, so it is part of the run's identity, like its config."""
+    paths = {f"env.{k}": v for k, v in config.env.items() if k.endswith("_file") and v}
+    if config.llm.prompt_dir:
+        paths["llm.prompt_dir"] = config.llm.prompt_dir
+    return {k: str(v) for k, v in paths.items()}
+
+
+def content_digest(path: str) -> str:
+    """sha256 of a file, or of a folder's files (names and contents); "missing" if absent."""
+    target = Path(path)
+    sha = hashlib.sha256()
+    if target.is_file():
+        sha.update(target.read_bytes())
+    elif target.is_dir():
+        for child in sorted(p for p in target.iterdir() if p.is_file()):
+            sha.update(child.name.encode() + b"\0" + child.read_bytes())
+    else:
+        return "missing"
+    return sha.hexdigest()
 
 
 def _digest(flat: Mapping[str, Any]) -> str:
@@ -206,6 +231,9 @@ def resume_point(run: RunDir, config: ExperimentConfig) -> ResumePoint:
         )
     final = checkpoint.get("final", generation >= total)
     if final and total > generation:
+        if not config.study.evolution:
+            # Episodes are independent: an extension continues after the last one.
+            return ResumePoint(generation, checkpoint, prefix)
         return _rewind_point(run, checkpoint)
     summary = run.summary() if final else None
     done = summary is not None and summary.get("status") == "completed"
@@ -236,9 +264,15 @@ def _check_config(run: RunDir, checkpoint: Mapping[str, Any], config: Experiment
     changed = sorted(k for k in {*now, *then} if now.get(k) != then.get(k)) or ["(unknown)"]
     raise UserError(
         f"{run.file('config.json')} does not match {run.file(CHECKPOINT)}: changed "
-        + ", ".join(f"{k} ({then.get(k)!r} -> {now.get(k)!r})" for k in changed)
+        + ", ".join(_change(k, then.get(k), now.get(k)) for k in changed)
         + f"; a resumed run may change only {', '.join((*RESUMABLE_KEYS, *EXTENSION_KEYS))}"
     )
+
+
+def _change(key: str, then: Any, now: Any) -> str:
+    if key.endswith(".sha256"):
+        return f"the content of {key.removesuffix('.sha256')}"
+    return f"{key} ({then!r} -> {now!r})"
 
 
 def _rewind_point(run: RunDir, checkpoint: Mapping[str, Any]) -> ResumePoint:

@@ -148,3 +148,75 @@ def test_model_written_personas_are_kept_in_the_run_and_used_by_the_debates(tmp_
     assert main(["run", "--resume", str(cut), "--quiet", "--set", "budget_calls=1000"]) == 0
     assert _events(cut) == _events(full)
     assert (cut / "personas.json").read_text() == (full / "personas.json").read_text()
+
+
+def test_a_changed_data_file_is_refused_on_resume(tmp_path, capsys):
+    topics = tmp_path / "topics.json"
+    entry = {"id": "taxes", "name": "taxes", "question": "How serious are taxes? Answer 0-10."}
+    topics.write_text(json.dumps({"topics": [entry]}))
+    args = ["debate", "--set", f"topics_file={topics}", "--set", "topic=taxes"]
+    run_dir = _run(tmp_path, "a", *args, "--set", "episodes=2", "--set", "iterations=2")
+    topics.write_text(json.dumps({"topics": [{**entry, "name": "INFLATION"}]}))
+    capsys.readouterr()
+    assert main(["run", "--resume", str(run_dir), "--set", "episodes=3", "--quiet"]) == 2
+    assert "the content of env.topics_file" in capsys.readouterr().err
+
+
+def test_an_edited_model_written_persona_file_is_refused_on_resume(tmp_path, capsys):
+    args = ["debate", "--model", "offline/debate", "--set", "persona_source=model"]
+    run_dir = _run(tmp_path, "a", *args, "--set", "episodes=1", "--set", "iterations=1")
+    personas = run_dir / "personas.json"
+    personas.write_text(personas.read_text().replace('"name": "', '"name": "X', 1))
+    capsys.readouterr()
+    assert main(["run", "--resume", str(run_dir), "--set", "episodes=2", "--quiet"]) == 2
+    assert "personas.json is not the file this run's model wrote" in capsys.readouterr().err
+
+
+def test_extending_a_finished_debate_run_replays_nothing_and_equals_a_longer_run(tmp_path):
+    args = ["debate", "--seed", "3", "--model", "offline/debate", "--set", "iterations=2"]
+    short = _run(tmp_path, "short", *args, "--set", "episodes=2")
+    assert main(["run", "--resume", str(short), "--set", "episodes=4", "--quiet"]) == 0
+    longer = _run(tmp_path, "long", *args, "--set", "episodes=4")
+    assert _events(short) == _events(longer)
+    calls = [r for r in load_records(short / "events.jsonl") if r["type"] == "llm_call"]
+    assert not any(r["cached"] for r in calls)  # the finished debates were not played again
+
+
+def test_scripted_listeners_hear_an_llm_speaker_through_its_last_survey(tmp_path):
+    run_dir = _run(
+        tmp_path,
+        "a",
+        "debate",
+        "--model",
+        "offline/debate",
+        "--set",
+        "population=llm:1,degroot:2",
+        "--set",
+        "episodes=1",
+        "--set",
+        "iterations=3",
+    )
+    records = load_records(run_dir / "events.jsonl")
+    utterances = [r for r in records if r["type"] == "utterance"]
+    by_llm = [r for r in utterances if r["agent"] == "debater_0"]
+    assert by_llm and all(r["stated_source"] == "survey" for r in by_llm)
+    first_survey = next(r for r in records if r["type"] == "survey" and r["agent"] == "debater_0")
+    assert by_llm[0]["stated"] == first_survey["score"]
+    assert {r["stated_source"] for r in utterances if r["agent"] != "debater_0"} == {"marker"}
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["debate", "--set", "population=persuader:3"], "play protocol=salvi only"),
+        (["persuasion", "--set", "population=persuadee:1,persuader:1"], "seat 0 (persuader)"),
+        (["persuasion", "--set", "population=degroot:2"], "seat 0 (persuader)"),
+        (["debate", "--set", "persona_source=model"], "package without --model"),
+        (["debate", "--set", "temperature=0.5"], "llm.temperature"),
+        (["debate", "--set", "roles_file=."], "a readable JSON file"),
+    ],
+)
+def test_combinations_that_cannot_work_are_refused_up_front(tmp_path, capsys, args, needle):
+    out = tmp_path / "runs"
+    assert main(["run", *args, "--out", str(out), "--quiet"]) == 2
+    assert needle in capsys.readouterr().err and not out.exists()

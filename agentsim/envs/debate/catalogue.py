@@ -81,6 +81,8 @@ def _read(key: str, path: str | Path, top: str, shape: str) -> Any:
             data = json.load(fh)
     except FileNotFoundError:
         raise ConfigError(key, str(path), "an existing JSON file") from None
+    except OSError as exc:  # a folder, no permission, ...
+        raise ConfigError(key, str(path), f"a readable JSON file ({exc.strerror})") from None
     except ValueError:
         raise ConfigError(key, str(path), f"a JSON file like {shape}") from None
     if not isinstance(data, dict) or top not in data:

@@ -27,8 +27,10 @@ Observation (``Dict``, the same space for every agent):
 ``question``      the survey question
 ``transcript``    ``"Name (role): text"`` lines (salvi: ``(pro)``/``(con)``),
                   latest last, cut from the front to ``max_transcript_chars``
-``stated``        ``(k,)`` the attitude each debater last stated through an
-                  ``[attitude: x]`` marker (0 where unknown)
+``stated``        ``(k,)`` the attitude each debater last expressed: its
+                  ``[attitude: x]`` marker, or for an utterance without one
+                  (an LLM's) its last survey score (0 where unknown; the
+                  utterance record says which: ``stated_source``)
 ``stated_mask``   ``(k,)`` 1 where ``stated`` is known
 ``self_index``    this agent's seat
 ``extra``         ``key: value`` lines: protocol, scale, role description or
@@ -297,6 +299,12 @@ class DebateEnv(AECEnv[str, dict[str, Any], str]):  # type: ignore[misc]
     def _speak(self, turn: rules.Turn, agent: str, action: str) -> None:
         text, stated = rules.parse_attitude_marker(action)
         text = sanitize(text, self.config.max_utterance_chars).rstrip()
+        source = "marker" if stated is not None else None
+        if stated is None and self._last_scores.get(agent) is not None:
+            # An utterance without a marker (an LLM's) expresses, for scripted listeners,
+            # the attitude its speaker last reported in the survey; LLM listeners never see
+            # ``stated``, only the transcript.
+            stated, source = self._last_scores[agent], "survey"
         if stated is not None:
             lo, hi = self.scale
             stated = min(max(stated, lo), hi)
@@ -310,6 +318,7 @@ class DebateEnv(AECEnv[str, dict[str, Any], str]):  # type: ignore[misc]
             phase=turn.phase,
             text=text,
             stated=stated,
+            stated_source=source,
             persona=self.personas[turn.seat].name,
         )
         if self.sides:

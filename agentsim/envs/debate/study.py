@@ -7,9 +7,10 @@ episodes with fresh personas (and, for Salvi, fresh propositions, sides and prof
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from agentsim.agents.llm.debate import (
 from agentsim.agents.llm.settings import LLMSettings
 from agentsim.agents.scripted.debate import DEBATERS
 from agentsim.agents.scripted.persuasion import AGENTS as PERSUASION_AGENTS
+from agentsim.core.errors import ConfigError, UserError
 from agentsim.core.records import Record, make_record
 from agentsim.envs.debate.config import DebateConfig
 from agentsim.envs.debate.env import RECORD_FIELDS, DebateEnv
@@ -45,6 +47,44 @@ def _decisions(config: DebateConfig) -> int:
     return config.iterations + config.seats * (config.iterations + 1)
 
 
+_SALVI_SEATS = (("persuader", "llm"), ("persuadee", "llm"))
+_SALVI_ONLY = {"persuader", "persuadee"}
+
+
+def _check(
+    config: DebateConfig, parts: Sequence[tuple[str, Mapping[str, Any], int]], llm: LLMSettings
+) -> None:
+    """Kinds that fit the protocol's seats; a model for ``persona_source=model``."""
+    kinds = [kind for kind, _, n in parts for _ in range(n)]
+    if config.protocol == "salvi":
+        for seat, (kind, allowed) in enumerate(zip(kinds, _SALVI_SEATS, strict=False)):
+            if kind not in allowed:
+                raise ConfigError(
+                    "population",
+                    ",".join(kinds),
+                    f"seat {seat} ({allowed[0]}) played by {' or '.join(allowed)}: "
+                    "population=persuader:1,persuadee:1, or llm seats with --model",
+                )
+    elif _SALVI_ONLY & set(kinds):
+        raise ConfigError(
+            "population",
+            ",".join(sorted(set(kinds))),
+            "debaters (degroot, bounded_confidence, drift_to_prior, stubborn, llm): "
+            "persuader and persuadee play protocol=salvi only",
+        )
+    if config.persona_source == "model":
+        if not llm.model:
+            raise ConfigError(
+                "persona_source", "model", "package without --model (the model writes them)"
+            )
+        if config.personas_file is not None:
+            raise ConfigError(
+                "personas_file",
+                config.personas_file,
+                "none with persona_source=model (the model writes the pools)",
+            )
+
+
 def _context(
     model: LanguageModel, settings: LLMSettings, env: Mapping[str, Any], seeds: Any
 ) -> DebateLLMContext:
@@ -65,18 +105,28 @@ def _estimate(env: Mapping[str, Any], run: Any, settings: LLMSettings, n_llm: in
     seats = _seats(config)
     utterances = 6 if config.protocol == "salvi" else config.iterations
     surveys_per_seat = 2 if config.protocol == "salvi" else utterances + 1
-    speak_calls = utterances * n_llm // seats
+    speak_calls = -(-utterances * n_llm // seats)  # seats speak in turn: round up
     survey_calls = surveys_per_seat * n_llm
     fixed = 250  # system prompt and instructions, in tokens
     mean_transcript = _UTTERANCE_TOKENS * utterances / 2
     per_call_prompt = fixed + mean_transcript
-    calls = (speak_calls + survey_calls) * episodes
+    persona_calls = (
+        len({r.strip() for r in config.roles.split(",")})
+        if config.persona_source == "model" and config.protocol != "salvi"
+        else 0
+    )
+    calls = (speak_calls + survey_calls) * episodes + persona_calls
     return Estimate(
         calls=calls,
         prompt_tokens=int(calls * per_call_prompt),
         completion_tokens=episodes
-        * (speak_calls * _UTTERANCE_TOKENS + survey_calls * _SURVEY_TOKENS),
-        detail={"speak": speak_calls * episodes, "survey": survey_calls * episodes},
+        * (speak_calls * _UTTERANCE_TOKENS + survey_calls * _SURVEY_TOKENS)
+        + persona_calls * 60 * PERSONAS_PER_ROLE,
+        detail={
+            "speak": speak_calls * episodes,
+            "survey": survey_calls * episodes,
+            **({"persona pool": persona_calls} if persona_calls else {}),
+        },
     )
 
 
@@ -92,8 +142,13 @@ async def _prepare(
     recorded as such); a resume reuses the file."""
     if env.get("persona_source") != "model" or env.get("protocol") == "salvi":
         return {}, []
-    path = run_dir / PERSONAS_FILE
+    path, digest = run_dir / PERSONAS_FILE, run_dir / f"{PERSONAS_FILE}.sha256"
     if not fresh and path.is_file():
+        if not digest.is_file() or digest.read_text().strip() != _sha256(path):
+            raise UserError(
+                f"{path} is not the file this run's model wrote (it was changed or its digest "
+                "is missing): restore it, or start a new run"
+            )
         return {"personas_file": str(path)}, []
     roles = sorted({r.strip() for r in str(env["roles"]).split(",")})
     pools, records = {}, []
@@ -116,7 +171,12 @@ async def _prepare(
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps({"personas": pools}, indent=1, ensure_ascii=False), "utf-8")
     os.replace(tmp, path)
+    digest.write_text(_sha256(path) + "\n")
     return {"personas_file": str(path)}, records
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def summarise(records: Iterable[Record]) -> dict[str, Any]:
@@ -180,6 +240,7 @@ STUDY = register_study(
         episode_name="debate",
         unrecorded_observation=("transcript",),
         decisions_per_episode=_decisions,
+        check=_check,
         llm=LLMBinding(
             context=_context,
             estimate=_estimate,
