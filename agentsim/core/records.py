@@ -151,6 +151,10 @@ def _is_str(v: Any) -> bool:
     return type(v) is str
 
 
+def _is_finite_number(v: Any) -> bool:
+    return type(v) in _NUMBER_TYPES and abs(v) < 1e300
+
+
 def _optional(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
     return lambda v: v is None or check(v)
 
@@ -169,6 +173,8 @@ def _map_of_numbers(v: Any) -> bool:
 _FIELD_TYPES: Mapping[str, tuple[Callable[[Any], bool], str]] = {
     "generation": (_is_int, "an integer"),
     "step": (_is_int, "an integer"),
+    "iteration": (_is_int, "an integer"),
+    "score": (_optional(_is_finite_number), "a finite number or null"),
     "game": (_is_int, "an integer"),
     "round": (_is_int, "an integer"),
     "agent": (_optional(_is_str), "a string"),

@@ -92,3 +92,25 @@ def test_register_record_type_adds_required_fields_and_refuses_conflicts():
             register_record_type(name, ("voter",))
     finally:
         RECORD_FIELDS.pop(name, None)
+
+
+@pytest.mark.parametrize(
+    ("line", "needle"),
+    [
+        (
+            '{"v": 1, "type": "survey", "iteration": "x", "agent": "a", "role": "r", "score": 1, '
+            '"parse_status": "ok", "raw": "1"}',
+            "'iteration' must be",
+        ),
+        (
+            '{"v": 1, "type": "survey", "iteration": 1, "agent": "a", "role": "r", "score": 1e308, '
+            '"parse_status": "ok", "raw": "1"}',
+            "'score' must be",
+        ),
+    ],
+)
+def test_debate_fields_are_checked_on_read(tmp_path, line, needle):
+    path = tmp_path / "events.jsonl"
+    path.write_text(line + "\n")
+    with pytest.raises(MalformedRecord, match=needle):
+        load_records(path)

@@ -56,6 +56,14 @@ ROLE_TEXT: Mapping[str, str] = {
     "persuadee": "You are a member of the public with your own views on the proposition.",
 }
 
+#: The env's built-in role descriptions (``role_description`` in the observation's extra);
+#: any other description comes from a user's roles file.
+BUILTIN_DESCRIPTION: Mapping[str, str] = {
+    "republican": "a Republican",
+    "democrat": "a Democrat",
+    "default": "an American",
+}
+
 _NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)?")
 
 
@@ -198,9 +206,13 @@ class LLMDebater:
         role = str(obs["role"])
         extra = debate_rules.parse_extra(str(obs.get("extra", "")))
         described = extra.get("role_description")
-        role_text = ROLE_TEXT.get(role) or (
-            f"You are {described}." if described else f"You speak as a {role}."
-        )
+        # A role's own description (from a roles file) wins over the built-in wording.
+        if described and described != BUILTIN_DESCRIPTION.get(role):
+            role_text = f"You are {described}."
+        else:
+            role_text = ROLE_TEXT.get(role) or (
+                f"You are {described}." if described else f"You speak as a {role}."
+            )
         return ctx.prompts.render(
             "debate_system",
             persona=str(obs["persona"]).rstrip("."),
