@@ -23,6 +23,7 @@ from agentsim.envs.study import (
     make_agent,
     register_study,
 )
+from agentsim.runtime.llm_runtime import llm_context
 from agentsim.runtime.runner import EpisodeResult, arun_episode, run_episode
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "arun_episode",
     "get_study",
     "list_envs",
+    "llm_context",
     "make_agent",
     "make_env",
     "make_gym_env",

@@ -11,6 +11,7 @@ several seeds run concurrently without exceeding a provider's limits.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from contextvars import ContextVar
 from pathlib import Path
@@ -260,7 +261,7 @@ def build_context(
     env_config: Mapping[str, Any],
     seed: int,
     *,
-    cache_path: Path,
+    cache_path: Path | None,
     sink: CallBuffer,
     already_spent: Mapping[str, float] | None = None,
 ) -> Any:
@@ -320,3 +321,42 @@ def _price(settings: LLMSettings, prompt_tokens: int, completion_tokens: int) ->
     from agentsim.llm.pricing import cost_usd
 
     return cost_usd(settings.model or "", prompt_tokens, completion_tokens, user_prices(settings))
+
+
+def llm_context(
+    env_id: str,
+    model: str,
+    *,
+    env: Mapping[str, Any] | None = None,
+    seed: int = 0,
+    cache_path: str | Path | None = None,
+    sink: CallBuffer | None = None,
+    **settings: Any,
+) -> Any:
+    """The shared context an env's LLM agents bind to, for use outside ``agentsim run``.
+
+    For :func:`agentsim.run_episode` with LLM agents: build the context once and
+    ``agent.bind(context)`` every LLM agent. ``settings`` are ``llm.*`` keys; the call
+    records go to ``sink`` (a :class:`CallBuffer`) when one is given.
+
+    Example:
+        >>> import agentsim
+        >>> ctx = llm_context("debate_v0", "offline/debate")
+        >>> agent = agentsim.make_agent("llm", env="debate_v0")
+        >>> agent.bind(ctx)
+    """
+    from agentsim.envs.study import get_study
+
+    study = get_study(env_id)
+    if study.llm is None:
+        raise UserError(f"{env_id} has no LLM agents")
+    llm = LLMSettings(model=model, cache="read_write" if cache_path else "off", **settings)
+    env_config = dataclasses.asdict(study.config(**(env or {})))
+    return build_context(
+        study.llm,
+        llm,
+        env_config,
+        seed,
+        cache_path=Path(cache_path) if cache_path else None,
+        sink=sink or CallBuffer(),
+    )
