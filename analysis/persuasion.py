@@ -290,8 +290,17 @@ def summarise(records: Iterable[Record], baseline: str = BASELINE) -> dict[str, 
     ``debates`` counts the debates of every protocol (a Taubenfeld run has no persuadees)."""
     records = list(records)
     rows = participants(records)
+    conditions = {r["condition"] for r in rows}
     try:
-        ors: dict[str, Any] = odds_ratios(rows, baseline) if rows else {"error": "no episodes"}
+        if not rows:
+            ors: dict[str, Any] = {"error": "no episodes"}
+        elif len(conditions) < 2:
+            ors = {
+                "error": f"one condition only ({', '.join(sorted(conditions))}): odds ratios "
+                "compare conditions; pool the runs of the 2x2 design (scenarios/persuasion.py)"
+            }
+        else:
+            ors = odds_ratios(rows, baseline)
     except UserError as exc:
         ors = {"error": str(exc)}
     return {

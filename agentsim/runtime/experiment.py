@@ -445,7 +445,7 @@ def check_run_size(config: ExperimentConfig) -> None:
     raise ConfigError(
         "max_events_gb",
         settings.max_events_gb,
-        f"at least the run's size ({size.describe()}): fewer generations or agents, or {needed}",
+        f"at least the run's size ({size.describe()}): fewer episodes or seats, or {needed}",
     )
 
 

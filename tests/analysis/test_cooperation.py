@@ -4,6 +4,7 @@ import asyncio
 
 import pytest
 
+import agentsim.envs.donor_game  # noqa: F401  (registers the donor record types)
 from agentsim.core.records import load_records, make_record
 from agentsim.runtime.experiment import make_config
 from agentsim.runtime.loop import run_experiment
