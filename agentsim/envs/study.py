@@ -125,6 +125,8 @@ class LLMBinding:
             records)``: material the run's model writes once before episode 1 (kept in the
             run directory; ``fresh`` is False on a resume, which reuses it). The overrides
             apply to the envs of this run; the records go to the event log.
+        unused_settings: ``llm.*`` keys this study's agents ignore (another study's prompt
+            switches); a run that sets one is refused rather than silently unaffected.
     """
 
     context: Callable[..., Any]
@@ -134,6 +136,7 @@ class LLMBinding:
     offline_name: str | None = None
     check_prompts: Callable[[str | None], Any] | None = None
     prepare: Callable[..., Awaitable[tuple[dict[str, Any], list[Record]]]] | None = None
+    unused_settings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

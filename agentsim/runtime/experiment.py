@@ -223,6 +223,7 @@ def make_config(
     if study.check is not None:
         study.check(env_obj, parts, llm_obj)
     _check_llm_keys_need_a_model(llm_obj)
+    _check_llm_keys_the_study_uses(study, llm_obj)
     if llm_obj.model and study.llm is not None and study.llm.check_prompts is not None:
         try:
             study.llm.check_prompts(llm_obj.prompt_dir)  # a bad template fails here, not mid-run
@@ -259,6 +260,17 @@ def _absolute_paths(env: dict[str, Any]) -> dict[str, Any]:
         k: os.path.abspath(v) if k.endswith("_file") and isinstance(v, str) else v
         for k, v in env.items()
     }
+
+
+def _check_llm_keys_the_study_uses(study: Study, llm: LLMSettings) -> None:
+    if study.llm is None:
+        return
+    defaults = LLMSettings()
+    for key in study.llm.unused_settings:
+        if getattr(llm, key) != getattr(defaults, key):
+            raise ConfigError(
+                f"llm.{key}", getattr(llm, key), f"its default: {study.env_id}'s agents ignore it"
+            )
 
 
 def _value(item: str) -> str:

@@ -214,6 +214,10 @@ def test_scripted_listeners_hear_an_llm_speaker_through_its_last_survey(tmp_path
         (["debate", "--set", "persona_source=model"], "package without --model"),
         (["debate", "--set", "temperature=0.5"], "llm.temperature"),
         (["debate", "--set", "roles_file=."], "a readable JSON file"),
+        (
+            ["debate", "--model", "offline/debate", "--set", "advice_order=population"],
+            "debate_v0's agents ignore it",
+        ),
     ],
 )
 def test_combinations_that_cannot_work_are_refused_up_front(tmp_path, capsys, args, needle):

@@ -247,6 +247,13 @@ STUDY = register_study(
             offline_policy=debate_reply,
             check_prompts=load_debate_prompts,
             prepare=_prepare,
+            # The donor game's prompt switches; debate prompts have no such variants.
+            unused_settings=(
+                "inherit_scores",
+                "system_prompt",
+                "advice_order",
+                "structured_output",
+            ),
         ),
         experiments={
             "debate": Experiment(
