@@ -542,3 +542,20 @@ def test_malformed_user_files_name_their_key(tmp_path):
 def test_a_key_the_protocol_ignores_is_refused_not_silently_dropped(config, key):
     with pytest.raises(ConfigError, match=rf"invalid {key}=.*only protocol="):
         DebateConfig(**config)
+
+
+def test_data_files_with_repeated_ids_unknown_roles_or_empty_descriptions_are_refused(tmp_path):
+    topic = {"id": "taxes", "name": "taxes", "question": "How serious? 0-10."}
+    topics = tmp_path / "topics.json"
+    topics.write_text(json.dumps({"topics": [topic, topic]}))
+    with pytest.raises(ConfigError, match="repeated: taxes"):
+        DebateConfig(topics_file=str(topics))
+    personas = tmp_path / "personas.json"
+    persona = {"name": "Ann Lee", "background": "A nurse."}
+    personas.write_text(json.dumps({"personas": {"republicn": [persona]}}))
+    with pytest.raises(ConfigError, match="unknown: republicn"):
+        DebateConfig(personas_file=str(personas))
+    roles = tmp_path / "roles.json"
+    roles.write_text(json.dumps({"roles": {"organiser": "  "}}))
+    with pytest.raises(ConfigError, match="a description for role 'organiser'"):
+        DebateConfig(roles_file=str(roles), roles="organiser,republican")

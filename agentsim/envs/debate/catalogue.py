@@ -120,7 +120,15 @@ def _topics(path: str | Path, key: str) -> dict[str, Topic]:
         Topic(*(_text(key, path, it, f, _TOPIC_SHAPE) for f in ("id", "name", "question")))
         for it in items
     ]
+    _unique_ids(key, path, [t.id for t in topics])
     return {t.id: t for t in topics}
+
+
+def _unique_ids(key: str, path: str | Path, ids: list[str]) -> None:
+    """A repeated id would make one of its entries unreachable: refuse it."""
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if repeated:
+        raise ConfigError(key, str(path), f"unique ids (repeated: {', '.join(repeated)})")
 
 
 def load_roles(path: str | None) -> dict[str, str]:
@@ -134,6 +142,8 @@ def load_roles(path: str | None) -> dict[str, str]:
     for name, description in items.items():
         if not ROLE_NAME.fullmatch(name) or not isinstance(description, str):
             raise ConfigError("roles_file", path, f"lowercase role names, like {_ROLE_SHAPE}")
+        if not description.strip():
+            raise ConfigError("roles_file", path, f"a description for role {name!r}")
         out[name] = description.strip()
     return out
 
@@ -144,6 +154,11 @@ def load_personas(path: str | None) -> dict[str, list[Persona]]:
     if path is not None:
         out.update(_personas(path, "personas_file"))
     return out
+
+
+def persona_roles(path: str) -> list[str]:
+    """The roles a user's persona file has pools for."""
+    return sorted(_personas(path, "personas_file"))
 
 
 def _personas(path: str | Path, key: str) -> dict[str, list[Persona]]:
@@ -172,6 +187,7 @@ def load_propositions(path: str | None) -> list[Proposition]:
         Proposition(*(_text(key, where, it, f, _PROP_SHAPE) for f in ("id", "text", "strength")))
         for it in items
     ]
+    _unique_ids(key, where, [p.id for p in props])
     if any(p.strength not in STRENGTHS for p in props):
         raise ConfigError(key, str(where), f"strengths in {', '.join(STRENGTHS)}")
     return props

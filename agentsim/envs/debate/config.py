@@ -105,7 +105,7 @@ class DebateConfig:
         check_number("iterations", self.iterations, low=1, high=1000, integer=True)
         if self.persona_seed is not None:
             check_number("persona_seed", self.persona_seed, low=0, high=2**63 - 1, integer=True)
-        catalogue.load_personas(self.personas_file)
+        self._check_persona_roles()
         check_choice("persona_source", self.persona_source, PERSONA_SOURCES)
         chars = self.max_utterance_chars
         check_number("max_utterance_chars", chars, low=1, high=MAX_ACTION_CHARS, integer=True)
@@ -131,6 +131,21 @@ class DebateConfig:
             raise ConfigError("roles", self.roles, f"2 to {MAX_SEATS} comma-separated roles")
         for role in roles:
             check_choice("roles", role, sorted(known))
+
+    def _check_persona_roles(self) -> None:
+        """A persona pool for a role that does not exist (a typo) would be ignored: refuse it."""
+        catalogue.load_personas(self.personas_file)  # validates the package's and the user's
+        if self.personas_file is None:
+            return
+        known = set(catalogue.load_roles(self.roles_file))
+        unknown = sorted(set(catalogue.persona_roles(self.personas_file)) - known)
+        if unknown:
+            raise ConfigError(
+                "personas_file",
+                self.personas_file,
+                f"pools for known roles ({', '.join(sorted(known))}); "
+                f"unknown: {', '.join(unknown)}",
+            )
 
     def _check_protocol_keys(self) -> None:
         """Refuse a key the protocol ignores, set away from its default (no silent no-op)."""
