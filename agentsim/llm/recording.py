@@ -146,22 +146,20 @@ def _success_record(request: ChatRequest, result: ChatResult) -> Record:
 def _cancelled_record(
     request: ChatRequest, cancel: asyncio.CancelledError, latency_s: float
 ) -> Record:
-    return make_record(
-        "llm_call",
-        **_base_fields(request),
-        reply=None,
-        latency_s=latency_s,
-        prompt_tokens=0,
-        completion_tokens=0,
-        cost_usd=None,
-        attempts=int(getattr(cancel, "attempts", 0)),
-        error="cancelled",
-        status_code=None,
-        cached=False,
-    )
+    return _unanswered(request, latency_s, int(getattr(cancel, "attempts", 0)), "cancelled", None)
 
 
 def _failure_record(request: ChatRequest, exc: Exception, latency_s: float) -> Record:
+    attempts, status = (exc.attempts, exc.status_code) if isinstance(exc, LLMError) else (0, None)
+    return _unanswered(
+        request, latency_s, attempts, f"{type(exc).__name__}: {redact(str(exc))}", status
+    )
+
+
+def _unanswered(
+    request: ChatRequest, latency_s: float, attempts: int, error: str, status_code: int | None
+) -> Record:
+    """The record of a call that got no reply (failed or cancelled): nothing charged."""
     return make_record(
         "llm_call",
         **_base_fields(request),
@@ -170,8 +168,8 @@ def _failure_record(request: ChatRequest, exc: Exception, latency_s: float) -> R
         prompt_tokens=0,
         completion_tokens=0,
         cost_usd=None,
-        attempts=exc.attempts if isinstance(exc, LLMError) else 0,
-        error=f"{type(exc).__name__}: {redact(str(exc))}",
-        status_code=exc.status_code if isinstance(exc, LLMError) else None,
+        attempts=attempts,
+        error=error,
+        status_code=status_code,
         cached=False,
     )

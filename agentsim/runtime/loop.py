@@ -58,7 +58,7 @@ from agentsim.runtime.rundir import (
     LogPrefix,
     RunDir,
 )
-from agentsim.runtime.runner import NullRecorder, Recorder, arun_episode, discards
+from agentsim.runtime.runner import ListRecorder, NullRecorder, Recorder, arun_episode, discards
 from agentsim.runtime.summary import summarise
 
 if TYPE_CHECKING:
@@ -417,19 +417,6 @@ async def _generations(
             raise _StopRequested
 
 
-class _Buffer:
-    """The records of one episode played alongside others, written once it is its turn."""
-
-    def __init__(self) -> None:
-        self.records: list[Record] = []
-
-    def record(self, record: Record) -> None:
-        self.records.append(record)
-
-    def flush(self) -> None:
-        pass
-
-
 @dataclass
 class _Episodes:
     """Plays independent episodes (a study without evolution) concurrently.
@@ -453,7 +440,7 @@ class _Episodes:
         token = CURRENT_EPISODE.set(episode)
         try:
             config, study = self.config, self.config.study
-            buffer = _Buffer()
+            buffer = ListRecorder()  # written once it is this episode's turn
             inner: Recorder = buffer if config.settings.record == "full" else NullRecorder()
             recorder = _MemberRecorder(
                 inner,

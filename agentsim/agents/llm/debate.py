@@ -10,7 +10,6 @@ failed survey (``score=None``): failures are recorded, never guessed.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import zlib
@@ -20,6 +19,7 @@ from typing import Any
 
 from agentsim.agents.base import Decision
 from agentsim.agents.llm.driver import Answer, Question, ask_and_parse
+from agentsim.agents.llm.generic import SeatedLLMAgent
 from agentsim.agents.llm.parsers import ParseResult
 from agentsim.agents.llm.promptset import PromptSet
 from agentsim.agents.llm.settings import LLMSettings
@@ -119,32 +119,11 @@ def load_debate_prompts(prompt_dir: str | None = None) -> PromptSet:
     return PromptSet.load("debate", PLACEHOLDERS, prompt_dir)
 
 
-class LLMDebater:
+class LLMDebater(SeatedLLMAgent):
     """A debater whose contributions and survey answers come from a language model."""
 
-    kind = KIND
-
     def __init__(self, name: str = "debater") -> None:
-        self.name = name
-        self.context: DebateLLMContext | None = None
-        self._seed = 0
-        self._calls = 0
-
-    def params(self) -> dict[str, Any]:
-        return {}
-
-    def bind(self, context: Any) -> None:
-        """Attach the run's shared LLM context (done by the runtime)."""
-        self.context = context
-
-    def reset(self, *, seed: int | None = None) -> None:
-        # Provider seeds derive from the episode seed the runner hands out, so the cache
-        # key of every call is fixed by the run seed, not by dispatch order.
-        self._seed, self._calls = int(seed or 0), 0
-
-    def act(self, observation: Mapping[str, Any]) -> Decision:
-        """Synchronous facade (scripts); runners use :meth:`aact`."""
-        return asyncio.run(self.aact(observation))
+        super().__init__(name)
 
     async def aact(self, observation: Mapping[str, Any]) -> Decision:
         ctx = self._ctx()
@@ -179,8 +158,7 @@ class LLMDebater:
     ) -> Answer[str]:
         s = ctx.settings
         n = s.max_parse_attempts
-        seeds = [(self._seed + 7919 * (self._calls + i)) % 2**62 for i in range(n)]
-        self._calls += n
+        seeds = self.next_seeds(n)
         assert s.model is not None  # a context is only built with a model
         question = Question(
             messages=(("system", system), ("user", prompt)),
@@ -244,9 +222,8 @@ class LLMDebater:
         )
 
     def _ctx(self) -> DebateLLMContext:
-        if self.context is None:
-            raise RuntimeError(f"LLM agent {self.name} has no model: call bind(context) first")
-        return self.context
+        context: DebateLLMContext = self.bound_context()
+        return context
 
 
 def scale_of(obs: Mapping[str, Any]) -> tuple[float, float]:

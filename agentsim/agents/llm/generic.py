@@ -71,17 +71,54 @@ def prompted_context(
     return PromptedContext(model, settings)
 
 
-class PromptedAgent:
-    """An LLM agent described by a :class:`PromptedPolicy` (kind ``llm``)."""
+class SeatedLLMAgent:
+    """What every LLM agent of a seat shares: the bound context, the per-episode seed from
+    the runner and the provider seeds of its calls (fixed by the run seed, so the cache key
+    of every call does not depend on dispatch order)."""
 
     kind = "llm"
 
-    def __init__(self, policy: PromptedPolicy, name: str = "llm") -> None:
-        self.policy = policy
+    def __init__(self, name: str) -> None:
         self.name = name
-        self.context: PromptedContext | None = None
+        self.context: Any = None
         self._seed = 0
         self._calls = 0
+
+    def params(self) -> dict[str, Any]:
+        return {}
+
+    def bind(self, context: Any) -> None:
+        """Attach the run's shared context (done by the runtime)."""
+        self.context = context
+
+    def reset(self, *, seed: int | None = None) -> None:
+        self._seed, self._calls = int(seed or 0), 0
+
+    def act(self, observation: Observation) -> Decision:
+        """Synchronous facade (scripts); runners use ``aact``."""
+        return asyncio.run(self.aact(observation))
+
+    async def aact(self, observation: Observation) -> Decision:
+        raise NotImplementedError
+
+    def bound_context(self) -> Any:
+        if self.context is None:
+            raise RuntimeError(f"LLM agent {self.name} has no model: call bind(context) first")
+        return self.context
+
+    def next_seeds(self, n: int) -> list[int]:
+        """Provider seeds for the next question's ``n`` possible asks."""
+        seeds = [(self._seed + 7919 * (self._calls + i)) % 2**62 for i in range(n)]
+        self._calls += n
+        return seeds
+
+
+class PromptedAgent(SeatedLLMAgent):
+    """An LLM agent described by a :class:`PromptedPolicy` (kind ``llm``)."""
+
+    def __init__(self, policy: PromptedPolicy, name: str = "llm") -> None:
+        super().__init__(name)
+        self.policy = policy
 
     @classmethod
     def factory(cls, policy: PromptedPolicy) -> Callable[..., PromptedAgent]:
@@ -92,33 +129,16 @@ class PromptedAgent:
 
         return make
 
-    def params(self) -> dict[str, Any]:
-        return {}
-
-    def bind(self, context: Any) -> None:
-        """Attach the run's shared context (done by the runtime)."""
-        self.context = context
-
-    def reset(self, *, seed: int | None = None) -> None:
-        # Provider seeds derive from the seed the runner hands out per episode and seat.
-        self._seed, self._calls = int(seed or 0), 0
-
-    def act(self, observation: Observation) -> Decision:
-        """Synchronous facade (scripts); runners use :meth:`aact`."""
-        return asyncio.run(self.aact(observation))
-
     async def aact(self, observation: Observation) -> Decision:
         p = self.policy
         if not p.acts(observation):
             idle = p.idle(observation) if p.idle is not None else p.fallback(observation)
             return Decision(action=idle)
-        if self.context is None:
-            raise RuntimeError(f"LLM agent {self.name} has no model: call bind(context) first")
-        s = self.context.settings
+        context: PromptedContext = self.bound_context()
+        s = context.settings
         assert s.model is not None  # a context is only built with a model
         n = s.max_parse_attempts
-        seeds = [(self._seed + 7919 * (self._calls + i)) % 2**62 for i in range(n)]
-        self._calls += n
+        seeds = self.next_seeds(n)
         question = Question(
             messages=tuple(p.messages(observation)),
             purpose=p.purpose,
@@ -130,7 +150,7 @@ class PromptedAgent:
             api_base=s.api_base,
         )
         answer = await ask_and_parse(
-            self.context.model,
+            context.model,
             question,
             lambda text: p.parse(text, observation),
             fallback=p.fallback(observation),

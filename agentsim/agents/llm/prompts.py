@@ -21,12 +21,11 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from agentsim.agents.llm.parsers import fmt_units
-from agentsim.core.errors import UserError
+from agentsim.agents.llm.promptset import PromptSet
 
 __all__ = ["TEMPLATE_NAMES", "DonorPrompts", "fmt_units", "render_trace", "trace_rule"]
 
@@ -84,24 +83,10 @@ class DonorPrompts:
             UserError: if ``prompt_dir`` is not a folder, or a template is not UTF-8 text
                 or uses a placeholder its prompt does not fill.
         """
-        if prompt_dir is not None and not Path(prompt_dir).is_dir():
-            raise UserError(f"prompt_dir {prompt_dir} is not a folder")
-        base = resources.files("agentsim.agents.llm") / "templates"
-        out = {}
-        for name in TEMPLATE_NAMES:
-            custom = Path(prompt_dir) / f"{name}.txt" if prompt_dir is not None else None
-            if custom is not None and custom.is_file():
-                text = _read_template(custom)
-            else:
-                text = (base / f"{name}.txt").read_text(encoding="utf-8")
-            out[name] = _checked_template(name, text.strip())
-        return cls(out)
+        return cls(PromptSet.load(None, PLACEHOLDERS, prompt_dir).templates)
 
     def _render(self, template: str, /, **values: Any) -> str:
-        try:
-            return self.templates[template].substitute(values)
-        except (KeyError, ValueError) as exc:
-            raise UserError(f"prompt template {template}.txt: bad placeholder {exc}") from None
+        return PromptSet(self.templates).render(template, **values)
 
     def _punishment_rule(self, punishment: bool, punishment_loss: float) -> str:
         if not punishment:
@@ -193,30 +178,6 @@ class DonorPrompts:
 
     def reask(self, error: str) -> str:
         return self._render("donor_reask", error=error)
-
-
-def _read_template(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise UserError(
-            f"prompt template {path} is not UTF-8 text (byte {exc.start}: {exc.reason}); "
-            "save it with UTF-8 encoding"
-        ) from None
-
-
-def _checked_template(name: str, text: str) -> string.Template:
-    """The template, refused now (not mid-run) if its placeholders cannot be filled."""
-    template = string.Template(text)
-    allowed = PLACEHOLDERS[name]
-    unknown = sorted(set(template.get_identifiers()) - allowed)
-    if not template.is_valid() or unknown:
-        bad = ", ".join(f"${u}" for u in unknown) or "a malformed $ (write $$ for a dollar sign)"
-        raise UserError(
-            f"prompt template {name}.txt: bad placeholder {bad}; allowed: "
-            + ", ".join(f"${a}" for a in sorted(allowed))
-        )
-    return template
 
 
 def trace_rule(depth: int) -> str:

@@ -11,7 +11,7 @@ Example:
     True
     >>> PromptSet.load("debate", {"debate_reask": frozenset()})  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    agentsim.core.errors.UserError: prompt template debate_reask.txt uses unknown placeholders ...
+    agentsim.core.errors.UserError: prompt template debate_reask.txt: bad placeholder $error; ...
 """
 
 from __future__ import annotations
@@ -35,12 +35,12 @@ class PromptSet:
     @classmethod
     def load(
         cls,
-        folder: str,
+        folder: str | None,
         placeholders: Mapping[str, frozenset[str]],
         prompt_dir: str | Path | None = None,
     ) -> PromptSet:
-        """The built-in templates ``templates/<folder>/<name>.txt``, each replaced by
-        ``prompt_dir/<name>.txt`` where that exists.
+        """The built-in templates ``templates/<folder>/<name>.txt`` (``templates/<name>.txt``
+        when ``folder`` is None), each replaced by ``prompt_dir/<name>.txt`` where that exists.
 
         Raises:
             UserError: a missing ``prompt_dir``, a template that is not UTF-8 text, or
@@ -48,7 +48,9 @@ class PromptSet:
         """
         if prompt_dir is not None and not Path(prompt_dir).is_dir():
             raise UserError(f"prompt_dir {prompt_dir} is not a folder")
-        base = resources.files("agentsim.agents.llm") / "templates" / folder
+        base = resources.files("agentsim.agents.llm") / "templates"
+        if folder is not None:
+            base = base / folder
         out = {}
         for name, allowed in placeholders.items():
             custom = Path(prompt_dir) / f"{name}.txt" if prompt_dir is not None else None
@@ -72,20 +74,22 @@ def read_template(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise UserError(f"prompt template {path} is not UTF-8 text ({exc.reason})") from None
+        raise UserError(
+            f"prompt template {path} is not UTF-8 text (byte {exc.start}: {exc.reason}); "
+            "save it with UTF-8 encoding"
+        ) from None
     except OSError as exc:
         raise UserError(f"prompt template {path} cannot be read: {exc.strerror}") from None
 
 
 def checked_template(name: str, text: str, allowed: frozenset[str]) -> string.Template:
-    """A template whose placeholders are all in ``allowed``."""
+    """The template, refused now (not mid-run) if its placeholders cannot be filled."""
     template = string.Template(text)
-    if not template.is_valid():
-        raise UserError(f"prompt template {name}.txt has a malformed $placeholder")
-    unknown = set(template.get_identifiers()) - allowed
-    if unknown:
+    unknown = sorted(set(template.get_identifiers()) - allowed)
+    if not template.is_valid() or unknown:
+        bad = ", ".join(f"${u}" for u in unknown) or "a malformed $ (write $$ for a dollar sign)"
         raise UserError(
-            f"prompt template {name}.txt uses unknown placeholders {sorted(unknown)}; "
-            f"allowed: {sorted(allowed)}"
+            f"prompt template {name}.txt: bad placeholder {bad}; allowed: "
+            + ", ".join(f"${a}" for a in sorted(allowed))
         )
     return template
