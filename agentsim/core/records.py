@@ -72,13 +72,20 @@ _GENERIC_TYPES = frozenset(RECORD_FIELDS)
 PARSE_STATUSES = ("scripted", "ok", "reasked", "fallback")
 
 
-def register_record_type(record_type: str, fields: tuple[str, ...]) -> None:
+def register_record_type(
+    record_type: str,
+    fields: tuple[str, ...],
+    field_types: Mapping[str, FieldType] | None = None,
+) -> None:
     """Add a study's record type and its required fields to the schema.
 
-    Registering the same type again with the same fields is a no-op.
+    ``field_types`` declares how its fields are checked when a log is read (``INTEGER``,
+    ``NUMBER``, ...; a field is checked wherever it appears). Registering the same type again
+    with the same fields is a no-op.
 
     Raises:
-        ValueError: when the type is already registered with other fields.
+        ValueError: when the type is already registered with other fields, or a field with
+            another type.
     """
     known = RECORD_FIELDS.get(record_type)
     if known is not None and tuple(known) != tuple(fields):
@@ -87,6 +94,10 @@ def register_record_type(record_type: str, fields: tuple[str, ...]) -> None:
             f"not {tuple(fields)}"
         )
     RECORD_FIELDS[record_type] = tuple(fields)
+    for name, field_type in (field_types or {}).items():
+        if _FIELD_TYPES.get(name, field_type) != field_type:
+            raise ValueError(f"field {name!r} is already registered as {_FIELD_TYPES[name][1]}")
+        _FIELD_TYPES[name] = field_type
 
 
 def unregister_record_type(record_type: str) -> None:
@@ -170,39 +181,38 @@ def _map_of_numbers(v: Any) -> bool:
 # Types of the fields that the runtime, summary and report read; checked wherever the
 # field appears, so a hand-edited or corrupt log fails on read with file:line instead of
 # deep inside a statistic. Fields not listed here are free (the schema is open).
-_FIELD_TYPES: Mapping[str, tuple[Callable[[Any], bool], str]] = {
-    "generation": (_is_int, "an integer"),
-    "step": (_is_int, "an integer"),
-    "iteration": (_is_int, "an integer"),
-    "score": (_optional(_is_finite_number), "a finite number or null"),
-    "game": (_is_int, "an integer"),
-    "round": (_is_int, "an integer"),
+FieldType = tuple[Callable[[Any], bool], str]
+
+#: Field types every study may use in its own record types (``register_record_type``).
+INTEGER: FieldType = (_is_int, "an integer")
+STRING: FieldType = (_is_str, "a string")
+NUMBER: FieldType = (_is_number, "a number")
+NUMBER_OR_NULL: FieldType = (_optional(_is_number), "a number or null")
+FINITE_OR_NULL: FieldType = (_optional(_is_finite_number), "a finite number or null")
+NUMBERS_BY_MEMBER: FieldType = (_map_of_numbers, "an object of numbers")
+
+_FIELD_TYPES: dict[str, FieldType] = {
+    "generation": INTEGER,
+    "step": INTEGER,
+    "game": INTEGER,
+    "round": INTEGER,
     "agent": (_optional(_is_str), "a string"),
-    "donor": (_is_str, "a string"),
-    "recipient": (_is_str, "a string"),
-    "kind": (_is_str, "a string"),
-    "status": (_is_str, "a string"),
-    "parse_status": (_is_str, "a string"),
-    "fraction": (_is_number, "a number"),
-    "amount": (_is_number, "a number"),
-    "shown_fraction": (_optional(_is_number), "a number or null"),
+    "kind": STRING,
+    "status": STRING,
+    "parse_status": STRING,
     "seats": (_list_of_str, "a list of member ids"),
     "survivors": (_list_of_str, "a list of member ids"),
     "removed": (_list_of_str, "a list of member ids"),
-    "scores": (_map_of_numbers, "an object of numbers"),
-    "final_resources": (_map_of_numbers, "an object of numbers"),
-    "mean_final_resources": (_optional(_is_number), "a number"),
-    "mean_donation_fraction": (_map_of_numbers, "an object of numbers"),
-    "donor_decisions": (_is_int, "an integer"),
-    "punishments": (_is_int, "an integer"),
-    "episodes_completed": (_is_int, "an integer"),
-    "episode": (_is_int, "an integer"),
-    "attempts": (_is_int, "an integer"),
+    "scores": NUMBERS_BY_MEMBER,
+    "episodes_completed": INTEGER,
+    "episode": INTEGER,
+    "attempts": INTEGER,
     "prompt_tokens": (_optional(_is_int), "an integer or null"),
     "completion_tokens": (_optional(_is_int), "an integer or null"),
-    "cost_usd": (_optional(_is_number), "a number or null"),
+    "cost_usd": NUMBER_OR_NULL,
     "cached": (lambda v: type(v) is bool, "true or false"),
 }
+_GENERIC_FIELDS = frozenset(_FIELD_TYPES)
 
 
 def _reject_constant(name: str) -> Any:

@@ -66,6 +66,7 @@ from gymnasium import spaces
 from gymnasium.utils import seeding
 from pettingzoo import ParallelEnv
 
+from agentsim.core import records
 from agentsim.core.records import Record, make_record, register_record_type
 from agentsim.games import donor
 
@@ -92,8 +93,21 @@ RECORD_TYPES: Mapping[str, tuple[str, ...]] = {
     # Final resources of one game.
     "game_end": ("generation", "game", "final_resources"),
 }
+#: How the fields of those records are checked on read.
+FIELD_TYPES: Mapping[str, records.FieldType] = {
+    "donor": records.STRING,
+    "recipient": records.STRING,
+    "fraction": records.NUMBER,
+    "amount": records.NUMBER,
+    "shown_fraction": records.NUMBER_OR_NULL,
+    "final_resources": records.NUMBERS_BY_MEMBER,
+    "mean_final_resources": records.NUMBER_OR_NULL,
+    "mean_donation_fraction": records.NUMBERS_BY_MEMBER,
+    "donor_decisions": records.INTEGER,
+    "punishments": records.INTEGER,
+}
 for _type, _fields in RECORD_TYPES.items():
-    register_record_type(_type, _fields)
+    register_record_type(_type, _fields, FIELD_TYPES)
 
 
 class DonorGameEnv(ParallelEnv[str, dict[str, Any], np.ndarray]):  # type: ignore[misc]

@@ -19,7 +19,7 @@ from agentsim.agents.llm.settings import LLMSettings
 from agentsim.agents.scripted.donor import STRATEGIES
 from agentsim.core.records import Record
 from agentsim.core.seeding import SeedStreams
-from agentsim.envs.donor_game import RECORD_TYPES, DonorGameEnv
+from agentsim.envs.donor_game import FIELD_TYPES, RECORD_TYPES, DonorGameEnv
 from agentsim.envs.study import Estimate, Experiment, LLMBinding, Study, register_study
 from agentsim.games.donor import DonorGameConfig
 from agentsim.llm.types import LanguageModel
@@ -163,6 +163,7 @@ STUDY = register_study(
         make_env=DonorGameEnv,
         config=DonorGameConfig,
         record_types=RECORD_TYPES,
+        field_types=FIELD_TYPES,
         agent_kinds={**{cls.kind: cls for cls in STRATEGIES}, LLMDonorAgent.kind: LLMDonorAgent},
         default_population=DEFAULT_POPULATION,
         summarise=summarise,

@@ -30,7 +30,12 @@ import numpy as np
 from agentsim.agents import registry as agent_registry
 from agentsim.agents.registry import register_agent, unregister_kinds
 from agentsim.core.errors import ConfigError
-from agentsim.core.records import Record, register_record_type, unregister_record_type
+from agentsim.core.records import (
+    FieldType,
+    Record,
+    register_record_type,
+    unregister_record_type,
+)
 from agentsim.core.registry import Registry
 from agentsim.llm.offline import register_offline_policy, unregister_offline_policy
 
@@ -172,6 +177,8 @@ class Study:
         check: ``check(env_config, population_parts, llm_settings)`` raises ConfigError for
             a combination the config dataclasses cannot judge alone (kinds that do not fit
             the env's protocol, a setting that needs a model); called by ``make_config``.
+        field_types: how the fields of the study's records are checked when a log is read
+            (``agentsim.core.records.INTEGER``, ``NUMBER``, ...).
     """
 
     env_id: str
@@ -193,6 +200,7 @@ class Study:
     unrecorded_observation: tuple[str, ...] = ()
     decisions_per_episode: Callable[[Any], int] = lambda config: 100
     check: Callable[[Any, Sequence[tuple[str, Mapping[str, Any], int]], Any], None] | None = None
+    field_types: Mapping[str, FieldType] = field(default_factory=dict)
 
     @property
     def offline_name(self) -> str:
@@ -228,7 +236,7 @@ def register_study(study: Study) -> Study:
     if missing:
         raise TypeError(f"{study.env_id}: its env does not implement {', '.join(missing)}")
     for name, fields in study.record_types.items():
-        register_record_type(name, fields)
+        register_record_type(name, fields, study.field_types)
     for kind, factory in study.agent_kinds.items():
         register_agent(kind, factory, env=study.env_id)
     if study.llm is not None and study.llm.offline_policy is not None:

@@ -376,8 +376,7 @@ def check_env_requirements(
 # estimate is meant to be right within a factor of about 2, to catch runs that are
 # orders of magnitude bigger than their user expects.
 _DECISION_BYTES = 480  # record=full: one decision and one transfer record per donation
-_MEMBER_BYTES = 220  # per member and generation: seats, selection, reproduction, statistics
-_MEMBER_GAME_BYTES = 30  # per member and game: final resources
+_MEMBER_BYTES = 280  # per member and episode: seats, selection, reproduction, statistics
 _LLM_CALL_BYTES = 2_500  # per LLM call record (reply text and metadata), at both levels
 _BASE_MEMORY = 80e6
 _MEMBER_MEMORY = 5_000  # observations, agents and per-seat state of one generation
@@ -425,8 +424,6 @@ def estimate_run_size(config: ExperimentConfig) -> RunSize:
     )
     llm_calls = decisions * llm_members / max(seats, 1)
     per_episode = seats * _MEMBER_BYTES + llm_calls * _LLM_CALL_BYTES
-    if "games" in config.env:  # the donor game's per-game final resources
-        per_episode += seats * int(config.env["games"]) * _MEMBER_GAME_BYTES
     summary = settings.episodes * per_episode
     full = summary + settings.episodes * decisions * _DECISION_BYTES
     events = full if settings.record == "full" else summary

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+import agentsim.envs.debate.study
 import agentsim.envs.donor_game  # noqa: F401  (registers the donor game's record types)
 from agentsim.core.errors import UserError
 from agentsim.core.records import (

@@ -23,6 +23,7 @@ from agentsim.agents.llm.debate import (
 from agentsim.agents.llm.settings import LLMSettings
 from agentsim.agents.scripted.debate import DEBATERS
 from agentsim.agents.scripted.persuasion import AGENTS as PERSUASION_AGENTS
+from agentsim.core import records
 from agentsim.core.errors import ConfigError, UserError
 from agentsim.core.records import Record, make_record
 from agentsim.envs.debate.config import DebateConfig
@@ -227,6 +228,7 @@ STUDY = register_study(
             # A role's persona pool written by the run's model (persona_source=model).
             "personas": ("role", "source", "count", "parse_status"),
         },
+        field_types={"iteration": records.INTEGER, "score": records.FINITE_OR_NULL},
         agent_kinds={
             **{cls.kind: cls for cls in DEBATERS},
             **{cls.kind: cls for cls in PERSUASION_AGENTS},
