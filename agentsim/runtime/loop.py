@@ -382,6 +382,7 @@ async def _generations(
     recorder: Recorder = log if settings.record == "full" else NullRecorder()
     streams = SeedStreams(config.seed)
     episodes = _Episodes(config, env_config, streams, reproducer, context, calls, stop)
+    identity = decision_config(config)
     batch = 1 if study.evolution else settings.concurrent_episodes
     generation = point.generation + 1
     while generation <= settings.episodes:
@@ -408,7 +409,7 @@ async def _generations(
                 log.record(record)
             log.record(make_record("checkpoint", episode=episode))
             entry = _entry(episode, members, log)
-            run.write_checkpoint(_checkpoint_state(entry, before, config))
+            run.write_checkpoint(_checkpoint_state(entry, before, config, identity))
             before = entry
             if progress:
                 progress(episode, settings.episodes)
@@ -516,11 +517,17 @@ def _entry(generation: int, members: list[Member], log: EventLog) -> dict[str, A
 
 
 def _checkpoint_state(
-    entry: dict[str, Any], before: dict[str, Any] | None, config: ExperimentConfig
+    entry: dict[str, Any],
+    before: dict[str, Any] | None,
+    config: ExperimentConfig,
+    flat: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """``checkpoint.json``: the entry, the config digest, and (when final) the entry before."""
+    """``checkpoint.json``: the entry, the config digest, and (when final) the entry before.
+
+    ``flat`` is :func:`decision_config` of ``config`` when the caller already has it (the
+    loop computes it once per run, not once per episode: it reads the run's data files)."""
     final = entry["generation"] >= config.settings.episodes
-    flat = decision_config(config)
+    flat = flat if flat is not None else decision_config(config)
     state = {
         **entry,
         # A final checkpoint's members are the last generation's own (no selection ran).
