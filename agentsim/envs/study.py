@@ -72,6 +72,30 @@ class Bindable(Protocol):
 
 
 @runtime_checkable
+class Carries(Protocol):
+    """An agent with state that outlives an episode (memory, traits shaped by feedback).
+
+    After every episode the loop merges ``carried()`` (JSON data) into the member's
+    params, so the next episode's agent, a checkpoint and a resume all start from it.
+    """
+
+    def carried(self) -> dict[str, Any]: ...
+
+
+@runtime_checkable
+class PersistentState(Protocol):
+    """An env with state that outlives an episode (the norm society's current norms).
+
+    The loop keeps ``env_state()`` (JSON data) in every checkpoint and gives it back
+    through ``restore_env_state`` when a run resumes, so a resumed run is identical.
+    """
+
+    def env_state(self) -> dict[str, Any]: ...
+
+    def restore_env_state(self, state: dict[str, Any]) -> None: ...
+
+
+@runtime_checkable
 class SeatNames(Protocol):
     """An LLM context that shows agents the member ids of the seats (the donor game's
     prompts name the partners); the loop sets ``names`` before each episode."""
@@ -179,6 +203,13 @@ class Study:
             the env's protocol, a setting that needs a model); called by ``make_config``.
         field_types: how the fields of the study's records are checked when a log is read
             (``agentsim.core.records.INTEGER``, ``NUMBER``, ...).
+        reproducer: evolution only: ``reproducer(run_settings, llm_context) -> Reproducer``
+            builds the run's reproduction hook (``llm_context`` is None without a model);
+            None: scripted mutation of one parent, plus the LLM binding's
+            ``write_strategy`` when a model is set (the donor game).
+        fixed_seats: evolution only: seats are places (nodes of a network): survivors keep
+            their seat and each child takes the seat of a removed member, instead of the
+            survivors-then-children order.
     """
 
     env_id: str
@@ -201,6 +232,8 @@ class Study:
     decisions_per_episode: Callable[[Any], int] = lambda config: 100
     check: Callable[[Any, Sequence[tuple[str, Mapping[str, Any], int]], Any], None] | None = None
     field_types: Mapping[str, FieldType] = field(default_factory=dict)
+    reproducer: Callable[[Any, Any], Any] | None = None
+    fixed_seats: bool = False
 
     @property
     def offline_name(self) -> str:

@@ -32,7 +32,15 @@ import numpy as np
 from agentsim.core.errors import BudgetExceeded, ReplayMiss, UserError
 from agentsim.core.records import Record, make_record
 from agentsim.core.seeding import SeedStreams
-from agentsim.envs.study import Bindable, EpisodeResults, Scored, SeatNames, Study
+from agentsim.envs.study import (
+    Bindable,
+    Carries,
+    EpisodeResults,
+    PersistentState,
+    Scored,
+    SeatNames,
+    Study,
+)
 from agentsim.evolution.population import (
     Initializes,
     Member,
@@ -366,19 +374,17 @@ async def _generations(
     """Play the episodes after ``point``, checkpointing after each."""
     settings, study = config.settings, config.study
     context = _llm_context(run, config, calls, cache_path)
-    mutation = MutationReproducer(settings.mutation, study.env_id)
-    reproducer: Reproducer = mutation
-    write = study.llm.write_strategy if study.llm is not None else None
-    if context is not None and write is not None:
-        reproducer = LLMTransmission(context, mutation, write)
+    reproducer = _reproducer(study, settings, context)
     env_config = await _prepared_env(run, config, context, point, log, calls)
-    env = study.make_env(**env_config)
+    env = _env(study, env_config, context)
+    if point.entry is not None and isinstance(env.unwrapped, PersistentState):
+        env.unwrapped.restore_env_state(point.entry.get("env_state", {}))
     members = point.members()
     if members is None:
         members = _first_members(study, settings, env)
         if context is not None and study.evolution:
             members = await context_initialize(reproducer, members, log, calls)
-    before = point.entry or _entry(0, members, log)
+    before = point.entry or _entry(0, members, log, env)
     recorder: Recorder = log if settings.record == "full" else NullRecorder()
     streams = SeedStreams(config.seed)
     episodes = _Episodes(config, env_config, streams, reproducer, context, calls, stop)
@@ -408,7 +414,7 @@ async def _generations(
             for record in buffered:
                 log.record(record)
             log.record(make_record("checkpoint", episode=episode))
-            entry = _entry(episode, members, log)
+            entry = _entry(episode, members, log, env if len(chunk) == 1 else None)
             run.write_checkpoint(_checkpoint_state(entry, before, config, identity))
             before = entry
             if progress:
@@ -416,6 +422,28 @@ async def _generations(
         generation = chunk[-1] + 1
         if stop is not None and stop.is_set() and chunk[-1] < settings.episodes:
             raise _StopRequested
+
+
+def _reproducer(study: Study, settings: RunSettings, context: Any) -> Reproducer:
+    """The run's reproduction hook: the study's own, or scripted mutation of one parent
+    (with the study's LLM cultural transmission when a model is set)."""
+    if study.reproducer is not None:
+        made: Reproducer = study.reproducer(settings, context)
+        return made
+    mutation = MutationReproducer(settings.mutation, study.env_id)
+    write = study.llm.write_strategy if study.llm is not None else None
+    if context is not None and write is not None:
+        return LLMTransmission(context, mutation, write)
+    return mutation
+
+
+def _env(study: Study, env_config: Mapping[str, Any], context: Any) -> Any:
+    """An env of the run, bound to the run's LLM context when it asks for one (an env
+    with an LLM judge)."""
+    env = study.make_env(**env_config)
+    if context is not None and isinstance(env.unwrapped, Bindable):
+        env.unwrapped.bind(context)
+    return env
 
 
 @dataclass
@@ -453,7 +481,7 @@ class _Episodes:
                 study,
             )
             await _play_generation(
-                study.make_env(**self.env_config),
+                _env(study, self.env_config, self.context),
                 members,
                 episode,
                 config,
@@ -506,14 +534,20 @@ def _first_members(study: Study, settings: RunSettings, env: Any) -> list[Member
     ]
 
 
-def _entry(generation: int, members: list[Member], log: EventLog) -> dict[str, Any]:
-    """What a checkpoint needs to restart after ``generation``."""
-    return {
+def _entry(
+    generation: int, members: list[Member], log: EventLog, env: Any = None
+) -> dict[str, Any]:
+    """What a checkpoint needs to restart after ``generation`` (with the env's own state,
+    when it keeps one across episodes)."""
+    entry = {
         "generation": generation,
         "members": [m.to_json() for m in members],
         "events_offset": log.offset(),
         "events_sha256": log.digest(),
     }
+    if env is not None and isinstance(env.unwrapped, PersistentState):
+        entry["env_state"] = env.unwrapped.env_state()
+    return entry
 
 
 def _checkpoint_state(
@@ -655,6 +689,8 @@ async def _play_generation(
         recorder=recorder,
         options={"generation": generation} if study.evolution else None,
     )
+    if study.evolution:  # independent episodes (no evolution) carry nothing
+        members = _carry(members, agents)
     ids = [m.id for m in members]
     results: EpisodeResults = env.unwrapped
     for record in results.episode_records(ids):
@@ -666,8 +702,28 @@ async def _play_generation(
         next_members = await _next_generation(
             members, scored.scores(), generation, config.settings, streams, reproducer, log
         )
+        if study.fixed_seats:
+            next_members = _seated(members, next_members)
     log.record(make_record(f"{prefix}_end", **{prefix: generation}, **results.episode_stats(ids)))
     return next_members
+
+
+def _carry(members: list[Member], agents: Mapping[str, Any]) -> list[Member]:
+    """Members with the state their agents carry into the next episode merged into params."""
+    out = []
+    for m, agent in zip(members, agents.values(), strict=True):
+        if isinstance(agent, Carries):
+            m = Member(m.id, m.kind, {**m.params, **agent.carried()}, m.born, m.parents)
+        out.append(m)
+    return out
+
+
+def _seated(before: list[Member], after: list[Member]) -> list[Member]:
+    """``after`` (survivors, then children) placed on seats: each survivor on its own seat,
+    each child on the seat of a removed member (in seat order)."""
+    kept = {m.id: m for m in after}
+    children = iter(m for m in after if m.id not in {b.id for b in before})
+    return [kept[m.id] if m.id in kept else next(children) for m in before]
 
 
 async def _next_generation(

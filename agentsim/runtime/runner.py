@@ -54,6 +54,15 @@ class RecordSource(Protocol):
     def pop_records(self) -> list[Record]: ...
 
 
+@runtime_checkable
+class Settles(Protocol):
+    """An env whose step can leave asynchronous work for the runner (an LLM judge's
+    verdicts): after every step the runner awaits ``asettle(observations)`` and the agents
+    see the observations it returns. Used synchronously, such an env settles by itself."""
+
+    async def asettle(self, observations: dict[str, Any]) -> dict[str, Any]: ...
+
+
 class Recorder(Protocol):
     """Where records go: the run directory's event log, a list, ..."""
 
@@ -183,6 +192,8 @@ async def _run_parallel(
             actions[a] = d.action
             _record_decision(rec, step, a, d, observations[a], hashes)
         observations, rewards, _, _, infos = env.step(actions)
+        if isinstance(env.unwrapped, Settles):
+            observations = await env.unwrapped.asettle(observations)
         for a, r in rewards.items():
             returns[a] += float(r)
         _record_env(rec, env)
