@@ -203,8 +203,9 @@ class Study:
             the env's protocol, a setting that needs a model); called by ``make_config``.
         field_types: how the fields of the study's records are checked when a log is read
             (``agentsim.core.records.INTEGER``, ``NUMBER``, ...).
-        reproducer: evolution only: ``reproducer(run_settings, llm_context) -> Reproducer``
-            builds the run's reproduction hook (``llm_context`` is None without a model);
+        reproducer: evolution only: ``reproducer(run_settings, env_config, llm_context) ->
+            Reproducer`` builds the run's reproduction hook (``llm_context``: None without
+            a model);
             None: scripted mutation of one parent, plus the LLM binding's
             ``write_strategy`` when a model is set (the donor game).
         fixed_seats: evolution only: seats are places (nodes of a network): survivors keep
@@ -232,7 +233,7 @@ class Study:
     decisions_per_episode: Callable[[Any], int] = lambda config: 100
     check: Callable[[Any, Sequence[tuple[str, Mapping[str, Any], int]], Any], None] | None = None
     field_types: Mapping[str, FieldType] = field(default_factory=dict)
-    reproducer: Callable[[Any, Any], Any] | None = None
+    reproducer: Callable[[Any, Mapping[str, Any], Any], Any] | None = None
     fixed_seats: bool = False
 
     @property

@@ -374,8 +374,8 @@ async def _generations(
     """Play the episodes after ``point``, checkpointing after each."""
     settings, study = config.settings, config.study
     context = _llm_context(run, config, calls, cache_path)
-    reproducer = _reproducer(study, settings, context)
     env_config = await _prepared_env(run, config, context, point, log, calls)
+    reproducer = _reproducer(study, settings, env_config, context)
     env = _env(study, env_config, context)
     if point.entry is not None and isinstance(env.unwrapped, PersistentState):
         env.unwrapped.restore_env_state(point.entry.get("env_state", {}))
@@ -424,11 +424,13 @@ async def _generations(
             raise _StopRequested
 
 
-def _reproducer(study: Study, settings: RunSettings, context: Any) -> Reproducer:
+def _reproducer(
+    study: Study, settings: RunSettings, env_config: Mapping[str, Any], context: Any
+) -> Reproducer:
     """The run's reproduction hook: the study's own, or scripted mutation of one parent
     (with the study's LLM cultural transmission when a model is set)."""
     if study.reproducer is not None:
-        made: Reproducer = study.reproducer(settings, context)
+        made: Reproducer = study.reproducer(settings, env_config, context)
         return made
     mutation = MutationReproducer(settings.mutation, study.env_id)
     write = study.llm.write_strategy if study.llm is not None else None
