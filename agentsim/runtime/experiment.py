@@ -255,11 +255,16 @@ def _check_llm_keys_need_a_model(llm: LLMSettings) -> None:
 
 
 def _absolute_paths(env: dict[str, Any]) -> dict[str, Any]:
-    """Data-file keys (``*_file``) as absolute paths, so a resume from any folder finds them."""
+    """Data-file and data-folder keys (``*_file``, ``*_dir``) as absolute paths, so a resume
+    from any folder finds them (an empty value keeps meaning "the built-in data")."""
     return {
-        k: os.path.abspath(v) if k.endswith("_file") and isinstance(v, str) else v
+        k: os.path.abspath(v) if k.endswith(DATA_SUFFIXES) and isinstance(v, str) and v else v
         for k, v in env.items()
     }
+
+
+#: Env config keys naming data a run reads: their content is part of the run's identity.
+DATA_SUFFIXES = ("_file", "_dir")
 
 
 def _check_llm_keys_the_study_uses(study: Study, llm: LLMSettings) -> None:

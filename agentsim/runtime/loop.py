@@ -52,6 +52,7 @@ from agentsim.evolution.selection import select_survivors
 from agentsim.evolution.transmission import LLMTransmission
 from agentsim.llm.types import LLMError, gather_or_cancel
 from agentsim.runtime.experiment import (
+    DATA_SUFFIXES,
     EXTENSION_KEYS,
     RESUMABLE_KEYS,
     ExperimentConfig,
@@ -185,9 +186,10 @@ def decision_config(config: ExperimentConfig) -> dict[str, Any]:
 
 
 def data_paths(config: ExperimentConfig) -> dict[str, str]:
-    """The data files and folders a run reads (``env.*_file``, ``llm.prompt_dir``): their
-    content decides what happens, so it is part of the run's identity, like its config."""
-    paths = {f"env.{k}": v for k, v in config.env.items() if k.endswith("_file") and v}
+    """The data files and folders a run reads (``env.*_file``, ``env.*_dir``,
+    ``llm.prompt_dir``): their content decides what happens, so it is part of the run's
+    identity, like its config."""
+    paths = {f"env.{k}": v for k, v in config.env.items() if k.endswith(DATA_SUFFIXES) and v}
     if config.llm.prompt_dir:
         paths["llm.prompt_dir"] = config.llm.prompt_dir
     return {k: str(v) for k, v in paths.items()}
