@@ -1,4 +1,5 @@
-"""The ``agentsim`` command line: ``envs``, ``agents``, ``run``, ``report``, ``replay``, ``show``.
+"""The ``agentsim`` command line: ``envs``, ``agents``, ``run``, ``report``, ``replay``, ``show``,
+``shop serve``.
 
 User errors (bad arguments, invalid config values, missing run directories)
 print one line ``agentsim: error: ...`` and exit with status 2, without a traceback.
@@ -80,6 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="which decision record of events.jsonl (0 is the first)",
     )
+    shop = sub.add_parser("shop", help="the web_shop_v0 website (serve it to a browser)")
+    shop_sub = shop.add_subparsers(
+        dest="shop_command", parser_class=_Parser, metavar="SUBCOMMAND", required=True
+    )
+    serve = shop_sub.add_parser("serve", help="serve the shop on 127.0.0.1 until Ctrl-C")
+    serve.add_argument("--port", type=int, default=0, help="port (default 0: a free one)")
+    serve.add_argument("--catalog", metavar="FILE", help="catalog JSON (default: the shipped one)")
     return p
 
 
@@ -158,6 +166,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _report(Path(args.run_dir), as_json=args.json)
     elif args.command == "show":
         return _show(Path(args.run_dir), args.decision)
+    elif args.command == "shop":
+        return _shop_serve(args.port, args.catalog)
     return 0
 
 
@@ -412,6 +422,29 @@ def _show(path: Path, index: int) -> int:
     from agentsim.runtime.show import show_decision
 
     print(show_decision(path, index), end="")
+    return 0
+
+
+def _shop_serve(port: int, catalog: str | None) -> int:
+    """``agentsim shop serve``: the shop on 127.0.0.1, its URL printed, until Ctrl-C."""
+    from agentsim.envs.web_shop.data import load_catalog, load_queries
+    from agentsim.envs.web_shop.server import ShopServer
+    from agentsim.envs.web_shop.shop import Shop
+
+    if not 0 <= port <= 65535:
+        raise ConfigError("port", port, "0 (a free port) to 65535")
+    shop = Shop(load_catalog(catalog), load_queries())  # S2 products missing from FILE are left out
+    try:
+        server = ShopServer(shop, port)
+    except OSError as exc:
+        raise UserError(f"shop serve: cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
+    print(f"{len(shop.products)} products at {server.url}/ (Ctrl-C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:  # the normal way to stop a server
+        pass
+    finally:
+        server.server_close()
     return 0
 
 

@@ -41,7 +41,9 @@ def _load_builtins(registry: Registry[list[Section]]) -> None:
     # Each module registers its sections on import.
     import analysis.cooperation
     import analysis.debate
-    import analysis.persuasion  # noqa: F401
+    import analysis.norms
+    import analysis.persuasion
+    import analysis.web_shop  # noqa: F401
 
 
 SECTIONS: Registry[list[Section]] = Registry("report env", _load_builtins)

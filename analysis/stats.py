@@ -1,7 +1,9 @@
 """Small statistics shared by the analysis modules: t-intervals of means and of series of
-means, Wilson intervals, and side changes of one line against another.
+means, Wilson intervals, side changes of one line against another, and Cohen's kappa with a
+bootstrap interval over items.
 
-Pure standard library, so every statistic but the ordinal model runs without scipy.
+Pure standard library (the kappa bootstrap uses numpy), so every statistic but the ordinal
+model runs without scipy.
 
 Example:
     >>> [round(x, 4) for x in mean_ci([1.0, 2.0, 3.0])["ci95"]]
@@ -13,11 +15,24 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from statistics import NormalDist
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["Series", "line_crossings", "mean_ci", "series_ci", "t_quantile", "wilson"]
+if TYPE_CHECKING:
+    import numpy as np
+
+__all__ = [
+    "KAPPA_WEIGHTS",
+    "Series",
+    "cohen_kappa",
+    "kappa_ci",
+    "line_crossings",
+    "mean_ci",
+    "series_ci",
+    "t_quantile",
+    "wilson",
+]
 
 #: Parallel lists over iterations: ``iteration``, ``mean``, ``se``, ``n``, ``ci95``.
 Series = dict[str, list[Any]]
@@ -129,3 +144,122 @@ def line_crossings(
             side = now
             flips.append(t)
     return {"initial_side": first, "crossed": bool(flips), "iterations": flips}
+
+
+#: The disagreement weights of :func:`cohen_kappa`: None (unweighted), "linear", "quadratic".
+KAPPA_WEIGHTS = (None, "linear", "quadratic")
+
+
+def cohen_kappa(
+    a: Sequence[Hashable],
+    b: Sequence[Hashable],
+    labels: Sequence[Hashable] | None = None,
+    weights: str | None = None,
+) -> float | None:
+    """Cohen's kappa of two raters' labels of the same items (Cohen 1960; weighted: Cohen 1968).
+
+    kappa = 1 - sum(w*O) / sum(w*E), with O the table of joint proportions, E the outer product
+    of its margins and w the disagreement weights over the positions i, j in ``labels``: 1 off
+    the diagonal (unweighted, the same as (p_o - p_e) / (1 - p_e)), |i - j| ("linear") or
+    (i - j)^2 ("quadratic"). Pass the *full* label list (1..7 for 1-7 scores): labels inferred
+    from the data drop unused middle categories and shift the weights. None when there are no
+    items or the denominator is 0 (both raters constant on one label).
+
+    Raises:
+        ValueError: unequal lengths, a value not in ``labels``, or unknown ``weights``.
+
+    Example:
+        >>> round(cohen_kappa([1, 1, 2, 2, 4, 4, 5], [1, 2, 2, 4, 4, 5, 5], range(1, 6),
+        ...                   "linear"), 4)
+        0.6667
+    """
+    table, labels = _joint_counts(a, b, labels)
+    n = len(a)
+    if n == 0:
+        return None
+    w = _kappa_weights(len(labels), weights)
+    rows = [sum(r) / n for r in table]
+    cols = [sum(c) / n for c in zip(*table, strict=True)]
+    observed = sum(
+        w[i][j] * table[i][j] / n for i in range(len(labels)) for j in range(len(labels))
+    )
+    expected = sum(
+        w[i][j] * rows[i] * cols[j] for i in range(len(labels)) for j in range(len(labels))
+    )
+    return None if expected == 0 else 1 - observed / expected
+
+
+def _joint_counts(
+    a: Sequence[Hashable], b: Sequence[Hashable], labels: Sequence[Hashable] | None
+) -> tuple[list[list[int]], list[Hashable]]:
+    if len(a) != len(b):
+        raise ValueError(f"the raters judged {len(a)} and {len(b)} items; they must be equal")
+    full = list(labels) if labels is not None else sorted(set(a) | set(b), key=_order)
+    index = {label: i for i, label in enumerate(full)}
+    table = [[0] * len(full) for _ in full]
+    for x, y in zip(a, b, strict=True):
+        if x not in index or y not in index:
+            bad = x if x not in index else y
+            raise ValueError(f"label {bad!r} is not one of the labels {full}")
+        table[index[x]][index[y]] += 1
+    return table, full
+
+
+def _order(label: Hashable) -> tuple[int, Any]:
+    # Numbers sort by value, anything else by its text, so mixed label sets still sort.
+    return (0, label) if isinstance(label, int | float) else (1, str(label))
+
+
+def _kappa_weights(k: int, weights: str | None) -> list[list[float]]:
+    if weights not in KAPPA_WEIGHTS:
+        raise ValueError(f"weights must be one of {KAPPA_WEIGHTS}, got {weights!r}")
+    power = {None: 0, "linear": 1, "quadratic": 2}[weights]
+    return [[float(i != j) * abs(i - j) ** power for j in range(k)] for i in range(k)]
+
+
+def kappa_ci(
+    a: Sequence[Hashable],
+    b: Sequence[Hashable],
+    labels: Sequence[Hashable] | None = None,
+    weights: str | None = None,
+    *,
+    rng: np.random.Generator | int = 0,
+    n_boot: int = 2000,
+    level: float = 0.95,
+) -> dict[str, Any]:
+    """:func:`cohen_kappa` with a percentile bootstrap interval over items.
+
+    Resampling n items with replacement is drawing the joint table's counts from a multinomial
+    over its cells (probabilities O), which is how it is computed, so the cost does not grow with
+    n. Resamples whose kappa is undefined are left out and counted in ``undefined``; ``ci95`` is
+    None with fewer than 2 items or when every resample is undefined.
+
+    Returns:
+        ``{"kappa", "n", "ci95", "n_boot", "undefined"}``.
+
+    Example:
+        >>> out = kappa_ci([1, 2, 3, 1, 2, 3], [1, 2, 3, 1, 2, 2], rng=7)
+        >>> round(out["kappa"], 4), out["n"], len(out["ci95"])
+        (0.75, 6, 2)
+    """
+    import numpy as np
+
+    table, labels = _joint_counts(a, b, labels)
+    n, k = len(a), len(labels)
+    out: dict[str, Any] = {"kappa": cohen_kappa(a, b, labels, weights), "n": n, "ci95": None}
+    out.update(n_boot=n_boot, undefined=0)
+    if n < 2:
+        return out
+    gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    cells = np.asarray(table, dtype=float).ravel() / n
+    boot = gen.multinomial(n, cells, size=n_boot).reshape(n_boot, k, k) / n
+    w = np.asarray(_kappa_weights(k, weights))
+    expected = np.einsum("bi,bj,ij->b", boot.sum(axis=2), boot.sum(axis=1), w)
+    observed = np.einsum("bij,ij->b", boot, w)
+    ok = expected > 0
+    out["undefined"] = int(n_boot - ok.sum())
+    if ok.any():
+        kappas = 1 - observed[ok] / expected[ok]
+        lo, hi = np.quantile(kappas, [(1 - level) / 2, (1 + level) / 2])
+        out["ci95"] = [float(lo), float(hi)]
+    return out

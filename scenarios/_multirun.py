@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import io
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -112,22 +113,28 @@ class PlannedRun:
         label: the condition, as printed.
         experiment: the registered experiment (``agentsim experiments``).
         overrides: ``KEY=VALUE`` items the scenario sets for this condition.
+        seed: this run's root seed (None: ``--seed``); scenarios that repeat a condition
+            over seeds set it.
     """
 
     label: str
     experiment: str
     overrides: tuple[str, ...]
+    seed: int | None = None
 
     def config(self, options: RunOptions) -> ExperimentConfig:
         """The validated config, as ``agentsim run`` would build it (errors name the run)."""
         items = [*self.overrides, *options.overrides, *options.llm_overrides()]
+        seed = self.seed if self.seed is not None else options.seed or 0
         try:
-            return make_config(self.experiment, options.seed or 0, items)
+            return make_config(self.experiment, seed, items)
         except UserError as exc:
             raise UserError(f"{self.label}: {exc}") from None
 
     def argv(self, options: RunOptions) -> list[str]:
         """The ``agentsim`` command line of this run."""
+        if self.seed is not None:
+            options = dataclasses.replace(options, seed=self.seed)
         sets = [x for item in (*self.overrides, *options.overrides) for x in ("--set", item)]
         return ["run", self.experiment, *options.flags(), *sets]
 

@@ -31,13 +31,19 @@ def _load_builtins(registry: Registry[Factory]) -> None:
     # (before the first lookup or registration), whether or not a study was loaded yet.
     from agentsim.agents.llm.debate import LLMDebater
     from agentsim.agents.llm.donor import LLMDonorAgent
+    from agentsim.agents.llm.norm_society import LLMNormAgent
+    from agentsim.agents.llm.web_shop import WebShopLLMAgent
     from agentsim.agents.scripted.debate import DEBATERS
     from agentsim.agents.scripted.donor import STRATEGIES
+    from agentsim.agents.scripted.norm_society import NORM_AGENTS
     from agentsim.agents.scripted.persuasion import AGENTS as PERSUASION
+    from agentsim.agents.scripted.web_shop import KINDS as WEB_SHOP
 
     builtins: dict[str, list[Any]] = {
         "donor_game_v0": [*STRATEGIES, LLMDonorAgent],
         "debate_v0": [*DEBATERS, *PERSUASION, LLMDebater],
+        "web_shop_v0": [*WEB_SHOP, WebShopLLMAgent],
+        "norm_society_v0": [*NORM_AGENTS, LLMNormAgent],
     }
     for env, classes in builtins.items():
         for cls in classes:

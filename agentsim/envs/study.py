@@ -121,6 +121,26 @@ class Experiment:
 
 
 @dataclass(frozen=True)
+class Crossover:
+    """Reproduction by two-parent crossover and per-trait mutation, as a study declares it.
+
+    A study's ``reproducer`` factory may return this instead of a reproducer (the envs
+    layer cannot import ``agentsim.evolution``); the runtime builds
+    :class:`agentsim.evolution.crossover.CrossoverReproducer` from it, with
+    ``run.mutation`` as the per-trait mutation rate.
+
+    Attributes:
+        traits: params inherited trait by trait (list-valued: element by element).
+        mutate: ``mutate(key, value, parents, child_id, rng) -> value`` (may be async).
+        fresh: params a child does not inherit, for all kinds or per kind.
+    """
+
+    traits: tuple[str, ...]
+    mutate: Callable[..., Any] | None = None
+    fresh: tuple[str, ...] | Mapping[str, tuple[str, ...]] = ()
+
+
+@dataclass(frozen=True)
 class Estimate:
     """A dry-run estimate of one run's LLM use (no call is made to produce it)."""
 
@@ -204,8 +224,8 @@ class Study:
         field_types: how the fields of the study's records are checked when a log is read
             (``agentsim.core.records.INTEGER``, ``NUMBER``, ...).
         reproducer: evolution only: ``reproducer(run_settings, env_config, llm_context) ->
-            Reproducer`` builds the run's reproduction hook (``llm_context``: None without
-            a model);
+            Reproducer | Crossover`` builds the run's reproduction hook (``llm_context``:
+            None without a model);
             None: scripted mutation of one parent, plus the LLM binding's
             ``write_strategy`` when a model is set (the donor game).
         fixed_seats: evolution only: seats are places (nodes of a network): survivors keep
@@ -246,7 +266,9 @@ class Study:
 def _load_builtins(registry: Registry[Study]) -> None:
     # Each built-in env package registers its study on import.
     import agentsim.envs.debate.study
-    import agentsim.envs.donor_study  # noqa: F401  (registers donor_game_v0)
+    import agentsim.envs.donor_study
+    import agentsim.envs.norm_society.study  # (registers norm_society_v0)
+    import agentsim.envs.web_shop.study  # noqa: F401  (registers norm_society_v0, web_shop_v0)
 
 
 STUDIES: Registry[Study] = Registry("env", _load_builtins)

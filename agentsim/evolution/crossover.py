@@ -22,7 +22,7 @@ Example:
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,13 +58,19 @@ class CrossoverReproducer:
         traits: the params that are inherited trait by trait.
         rate: probability that a trait (an element of a list-valued trait) mutates.
         mutate: how a trait mutates (default: ``gaussian(0.1)``); may be async.
-        fresh: params a child does not inherit (its memory starts empty).
+        fresh: params a child does not inherit (its memory starts empty); a mapping gives
+            them per kind (the child's kind is its first parent's).
     """
 
     traits: tuple[str, ...]
     rate: float
     mutate: Mutate | None = None
-    fresh: tuple[str, ...] = ()
+    fresh: tuple[str, ...] | Mapping[str, tuple[str, ...]] = ()
+
+    def _fresh(self, kind: str) -> tuple[str, ...]:
+        if isinstance(self.fresh, Mapping):
+            return tuple(self.fresh.get(kind, ()))
+        return tuple(self.fresh)
 
     async def reproduce(
         self,
@@ -81,10 +87,14 @@ class CrossoverReproducer:
         for child_id in new_member_ids(generation, n_new):
             i, j = rng.choice(len(survivors), size=2, replace=len(survivors) < 2)
             a, b = survivors[int(i)], survivors[int(j)]
-            params = {k: v for k, v in a.params.items() if k not in self.fresh}
+            fresh = self._fresh(a.kind)
+            params = {k: v for k, v in a.params.items() if k not in fresh}
             todo: list[tuple[str, int | None, Any]] = []
-            for key in self.traits:
-                va, vb = a.params.get(key), b.params.get(key)
+            # The child is of the first parent's kind: it inherits that kind's traits only
+            # (a parent of another kind passes on the first parent's value).
+            for key in (k for k in self.traits if k in a.params):
+                va = a.params[key]
+                vb = b.params.get(key, va)
                 if isinstance(va, list) and isinstance(vb, list) and len(va) == len(vb):
                     pick = rng.random(len(va)) < 0.5
                     mixed = [x if p else y for x, y, p in zip(va, vb, pick, strict=True)]
@@ -96,12 +106,20 @@ class CrossoverReproducer:
                     if rng.random() < self.rate:
                         todo.append((key, None, params[key]))
             plans.append((child_id, a, b, params, todo))
+        # Mutations are called in plan order (a scripted one draws from rng); an LLM rewrite
+        # returns an awaitable, and all children's rewrites are awaited together.
+        results = [
+            mutate(key, v, (a, b), child_id, rng)
+            for child_id, a, b, _, todo in plans
+            for key, _, v in todo
+        ]
+        if any(inspect.isawaitable(r) for r in results):
+            results = list(await gather_or_cancel([_value(r) for r in results]))
+        done = iter(results)
         children = []
         for child_id, a, b, params, todo in plans:
-            results = [mutate(key, v, (a, b), child_id, rng) for key, _, v in todo]
-            if any(inspect.isawaitable(r) for r in results):
-                results = list(await gather_or_cancel([_value(r) for r in results]))
-            for (key, element, _), new in zip(todo, results, strict=True):
+            for key, element, _ in todo:
+                new = next(done)
                 if element is None:
                     params[key] = new
                 else:

@@ -7,7 +7,14 @@ norms, to a fitness score and natural-language feedback.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from agentsim.games import norm_society as rules
+from agentsim.judges.base import Judgement
 
 
 @dataclass(frozen=True)
@@ -32,3 +39,105 @@ class NormItem:
     behaviours: tuple[tuple[str, str, tuple[float, ...]], ...]
     statement: tuple[float, ...]
     statement_text: str
+
+
+#: A dimension's name and the phrases of its two ends: ("tradition", "new ways",
+#: "established ways").
+Dimension = tuple[str, str, str]
+
+#: A per-dimension advice below this (a norm gap under 0.1) is not worth mentioning.
+_MENTION = 0.2
+
+
+class RuleNormObserver:
+    """The rule observer: distance of conduct to the era's norm vector, mapped to 1..7.
+
+    ``dist2 = (1-w) mean_s ||b_s - r||^2 + w ||s - r||^2`` over the step's behaviours b_s
+    and questionnaire statement s; ``score = clip(1 + 6 exp(-dist2 / (2 width^2)) +
+    N(0, noise^2), 1, 7)``; label ``adheres`` (>= 5), ``violates`` (<= 3) or ``partly``
+    (the formulas: :mod:`agentsim.games.norm_society`). The feedback names the one or two
+    dimensions whose mean behaviour is furthest from the norm, and which way to move, in
+    the words of the bank's descriptors.
+
+    Args:
+        width: the fitness width; statement_weight: w; noise: sd of the score noise.
+        seed: seeds the noise of :meth:`judge` (the env passes its own RNG to
+            :meth:`score_batch`).
+        dimensions: ``(name, low phrase, high phrase)`` per dimension, for the feedback.
+        name: the judge's name in records.
+
+    Example:
+        >>> obs = RuleNormObserver(dimensions=[("tradition", "new ways", "established ways")])
+        >>> item = NormItem("1/agent_0", "2000s", 2000, (0.8,), "", (("s", "b", (0.2,)),),
+        ...                 (0.2,), "")
+        >>> j = obs.judge(item)
+        >>> round(j.score, 3), j.label
+        (2.38, 'violates')
+        >>> j.rationale
+        'Score 2.4/7 (violates). To fit this era: more established ways (tradition).'
+    """
+
+    def __init__(
+        self,
+        width: float = 0.35,
+        statement_weight: float = 0.5,
+        noise: float = 0.0,
+        seed: int | None = None,
+        dimensions: Sequence[Dimension] = (),
+        name: str = "rule",
+    ) -> None:
+        self.width, self.statement_weight, self.noise = width, statement_weight, noise
+        self.dimensions = tuple(dimensions)
+        self.name = name
+        self._rng = np.random.default_rng(seed)
+
+    def score_batch(
+        self,
+        behaviours: npt.ArrayLike,
+        statements: npt.ArrayLike,
+        norm: npt.ArrayLike,
+        rng: np.random.Generator | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Scores ``(n,)`` and advice ``(n, d)`` of ``n`` agents' behaviours ``(n, S, d)``
+        and statements ``(n, d)`` under ``norm`` ``(d,)`` (``rng`` draws the noise)."""
+        return rules.observer_scores(
+            behaviours,
+            statements,
+            norm,
+            width=self.width,
+            statement_weight=self.statement_weight,
+            noise=self.noise,
+            rng=rng or self._rng,
+        )
+
+    def judge(self, item: NormItem) -> Judgement:
+        d = len(item.norm)
+        b = np.array([v for _, _, v in item.behaviours], dtype=np.float64).reshape(1, -1, d)
+        scores, advice = self.score_batch(b, np.array([item.statement]), np.array(item.norm))
+        return self.judgement(float(scores[0]), advice[0])
+
+    def judgement(self, score: float, advice: npt.ArrayLike) -> Judgement:
+        """The verdict of a score and its advice (for scores computed in a batch)."""
+        label = rules.LABELS[int(rules.labels(np.array([score]))[0])]
+        return Judgement(
+            score=score,
+            label=label,
+            rationale=self.feedback(score, label, advice),
+            parse_status="rule",
+            judge=self.name,
+        )
+
+    def feedback(self, score: float, label: str, advice: npt.ArrayLike) -> str:
+        """``Score x/7 (label).`` and the one or two dimensions to move along, in words."""
+        a = np.asarray(advice, dtype=np.float64)
+        order = [int(i) for i in np.argsort(-np.abs(a), kind="stable")[:2] if abs(a[i]) >= _MENTION]
+        head = f"Score {score:.1f}/7 ({label})."
+        if not order:
+            return f"{head} Your conduct fits this era's norms well."
+        moves = [self._move(i, a[i]) for i in order]
+        return f"{head} To fit this era: {'; '.join(moves)}."
+
+    def _move(self, i: int, value: float) -> str:
+        generic = (f"dimension {i + 1}", "low", "high")
+        name, low, high = self.dimensions[i] if i < len(self.dimensions) else generic
+        return f"more {high if value > 0 else low} ({name})"

@@ -77,6 +77,11 @@ def offline_policies() -> list[str]:
     return sorted(_POLICIES)
 
 
+def offline_policy(name: str) -> OfflinePolicy | None:
+    """The study policy served as ``offline/<name>``, if one is registered."""
+    return _POLICIES.get(name)
+
+
 def is_offline_model(model: str) -> bool:
     """Whether ``offline/<name>`` names a known offline behaviour or study policy."""
     name = model.split("/", 1)[1] if model.startswith(f"{PROVIDER}/") else model

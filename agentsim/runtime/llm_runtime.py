@@ -304,7 +304,9 @@ def estimate(config: Any) -> dict[str, Any]:
     study, settings = config.study, config.llm
     parts = population_parts(config.settings.population, study.env_id)
     n_llm = sum(n for kind, _, n in parts if kind == "llm")
-    if study.llm is None or not settings.model or n_llm == 0:
+    # With a model, the study counts its calls even without LLM members: an env may call the
+    # model itself, through an LLM judge (the norm society's observer=llm).
+    if study.llm is None or not settings.model:
         return {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0}
     e = study.llm.estimate(config.env, config.settings, settings, n_llm)
     return {

@@ -35,12 +35,14 @@ from agentsim.core.seeding import SeedStreams
 from agentsim.envs.study import (
     Bindable,
     Carries,
+    Crossover,
     EpisodeResults,
     PersistentState,
     Scored,
     SeatNames,
     Study,
 )
+from agentsim.evolution.crossover import CrossoverReproducer
 from agentsim.evolution.population import (
     Initializes,
     Member,
@@ -432,8 +434,11 @@ def _reproducer(
     """The run's reproduction hook: the study's own, or scripted mutation of one parent
     (with the study's LLM cultural transmission when a model is set)."""
     if study.reproducer is not None:
-        made: Reproducer = study.reproducer(settings, env_config, context)
-        return made
+        made = study.reproducer(settings, env_config, context)
+        if isinstance(made, Crossover):
+            return CrossoverReproducer(made.traits, settings.mutation, made.mutate, made.fresh)
+        reproducer: Reproducer = made
+        return reproducer
     mutation = MutationReproducer(settings.mutation, study.env_id)
     write = study.llm.write_strategy if study.llm is not None else None
     if context is not None and write is not None:
@@ -691,7 +696,8 @@ async def _play_generation(
         agents,
         seed=streams.env(generation),
         recorder=recorder,
-        options={"generation": generation} if study.evolution else None,
+        # The env learns which episode it plays (a generation's norms; the n-th query item).
+        options={"generation": generation} if study.evolution else {"episode": generation},
     )
     if study.evolution:  # independent episodes (no evolution) carry nothing
         members = _carry(members, agents)

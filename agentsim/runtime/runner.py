@@ -222,6 +222,8 @@ async def _run_aec(
         d, hashes = await _traced(agents[a], observation)
         _record_decision(rec, step, a, d, observation, hashes)
         env.step(d.action)
+        if isinstance(env.unwrapped, Settles):
+            await env.unwrapped.asettle({})  # an AEC env's agents observe through last()
         _record_env(rec, env)
         rec.flush()
         step += 1

@@ -106,6 +106,26 @@ def debate_server_reply(messages: Sequence[Mapping[str, Any]]) -> str:
     return debate_reply(plain)
 
 
+def study_server_reply(model: str, messages: Sequence[Mapping[str, Any]]) -> str | None:
+    """A study's offline policy answers the model named like it (``norm_society``: the
+    ``offline/norm_society`` policy), so end-to-end tests of a study can go through HTTP;
+    None when no study policy has that name.
+
+    Example:
+        >>> study_server_reply("no_such_study", []) is None
+        True
+    """
+    from agentsim.envs.study import study_ids
+    from agentsim.llm.offline import offline_policy
+
+    study_ids()  # the built-in studies register their policies
+    policy = offline_policy(model)
+    if policy is None:
+        return None
+    plain = [{"role": str(m.get("role")), "content": str(m.get("content") or "")} for m in messages]
+    return policy(plain)
+
+
 # --- the server ------------------------------------------------------------------------------
 
 
@@ -221,6 +241,9 @@ class _Handler(BaseHTTPRequestHandler):
         if model == DEBATE_BEHAVIOUR and not garbage:
             text = debate_server_reply(request.get("messages") or [])
             return completion_body(model, text, count_tokens(prompt))
+        study_text = None if garbage else study_server_reply(model, request.get("messages") or [])
+        if study_text is not None:
+            return completion_body(model, study_text, count_tokens(prompt))
         try:
             parse_behaviour(model)
             behaviour = model
