@@ -60,6 +60,9 @@ bench: install
 	$(BIN)/python bench/llm_concurrency.py
 	$(BIN)/python bench/debate_throughput.py
 	$(BIN)/python bench/debate_llm.py
+	$(BIN)/python bench/norm_society_throughput.py
+	$(BIN)/python bench/norm_society_llm.py
+	$(BIN)/python bench/web_shop_render.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache

@@ -165,7 +165,9 @@ class LLMJudge:
         question = Question(
             messages=tuple(self.render(item)),
             purpose=self.purpose,
-            agent=self.name,
+            # One judge asks about many items at once: the item in the caller's name keeps
+            # the order of its call records independent of which reply arrives first.
+            agent=f"{self.name}/{self.key(item)}",
             seeds=item_seeds(self.name, self.key(item), n),
             model=s.model,
             temperature=s.temperature,

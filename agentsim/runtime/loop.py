@@ -732,7 +732,8 @@ def _seated(before: list[Member], after: list[Member]) -> list[Member]:
     """``after`` (survivors, then children) placed on seats: each survivor on its own seat,
     each child on the seat of a removed member (in seat order)."""
     kept = {m.id: m for m in after}
-    children = iter(m for m in after if m.id not in {b.id for b in before})
+    old = {b.id for b in before}
+    children = iter(m for m in after if m.id not in old)
     return [kept[m.id] if m.id in kept else next(children) for m in before]
 
 
@@ -749,7 +750,8 @@ async def _next_generation(
     n_keep = round(settings.survival_fraction * len(members))
     keep = select_survivors(scores, n_keep, settings.selection, rng)
     survivors = [members[i] for i in keep]
-    removed = [m.id for i, m in enumerate(members) if i not in set(keep.tolist())]
+    kept = set(keep.tolist())
+    removed = [m.id for i, m in enumerate(members) if i not in kept]
     log.record(
         make_record(
             "selection",
