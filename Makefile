@@ -63,6 +63,7 @@ bench: install
 	$(BIN)/python bench/norm_society_throughput.py
 	$(BIN)/python bench/norm_society_llm.py
 	$(BIN)/python bench/web_shop_render.py
+	$(BIN)/python bench/web_shop_agents.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache

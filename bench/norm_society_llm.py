@@ -49,7 +49,6 @@ from typing import Any
 
 import agentsim.testing.fake_openai_server as fake
 from agentsim.core.records import load_records
-from agentsim.envs.norm_society.offline import norm_society_reply
 from agentsim.runtime.experiment import make_config
 from agentsim.runtime.loop import run_experiment
 from agentsim.runtime.rundir import RunDir
@@ -67,7 +66,7 @@ def _era(base_url: str, out: Path, seed: int) -> tuple[float, list[dict[str, Any
             f"situations_per_step={ROUNDS}",
             "observer=llm",
             f"population=llm:{AGENTS}",
-            "model=openai/debate",
+            "model=openai/norm_society",
             f"api_base={base_url}",
             "cache=off",
         ],
@@ -83,8 +82,8 @@ def chain(records: list[dict[str, Any]]) -> tuple[int, Counter[str]]:
     """Dependent call rounds of the run, and its calls by purpose (from the call records).
 
     Per step: the decision rounds (each re-ask adds a round), the observer round, a
-    memory round if any member compressed, and one round per child whose traits were
-    rewritten (the reproducer awaits children in turn).
+    memory round if any member compressed, and the trait rewrites (every child's at once;
+    each rewrite is its own ``agent``, ``<child>/<trait>``).
     """
     calls = [r for r in records if r["type"] == "llm_call"]
     by_purpose = Counter(str(c["purpose"]) for c in calls)
@@ -93,9 +92,7 @@ def chain(records: list[dict[str, Any]]) -> tuple[int, Counter[str]]:
     )
     rounds: dict[tuple[int, str], int] = defaultdict(int)
     for (episode, purpose, _), n in asks.items():
-        if purpose == "mutation":  # children one after another: one round per child
-            rounds[(episode, purpose)] += 1
-        elif purpose == "observer":  # one judge name for all verdicts, asked at once
+        if purpose == "observer":  # one judge name for all verdicts, asked at once
             rounds[(episode, purpose)] = max(rounds[(episode, purpose)], _reasks(records, episode))
         else:  # members (or verdicts) at once: the most asks of one
             rounds[(episode, purpose)] = max(rounds[(episode, purpose)], n)
@@ -118,7 +115,6 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.2, help="server latency, seconds")
     parser.add_argument("--repeats", type=int, default=3, help="timed eras (median reported)")
     args = parser.parse_args()
-    fake.debate_server_reply = norm_society_reply  # the server's "debate" model answers norms
     print("agentsim norm_society_v0 LLM era benchmark (loopback fake server)")
     print(f"date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}")
     print(

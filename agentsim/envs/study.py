@@ -84,7 +84,8 @@ class Carries(Protocol):
 
 @runtime_checkable
 class PersistentState(Protocol):
-    """An env with state that outlives an episode (the norm society's current norms).
+    """An env of a study with evolution whose state outlives a generation (the norm
+    society's current norms; one env plays every generation of a run).
 
     The loop keeps ``env_state()`` (JSON data) in every checkpoint and gives it back
     through ``restore_env_state`` when a run resumes, so a resumed run is identical.

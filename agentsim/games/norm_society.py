@@ -205,6 +205,21 @@ def neighbour_means(
     return means, has
 
 
+def complete_neighbour_means(values: npt.ArrayLike) -> tuple[FloatArray, BoolArray]:
+    """:func:`neighbour_means` on a complete graph: everyone else's mean, in O(n d).
+
+    Example:
+        >>> means, has = complete_neighbour_means(np.array([[0.0], [0.3], [0.6]]))
+        >>> means.round(2).ravel().tolist(), has.tolist()
+        ([0.45, 0.3, 0.15], [True, True, True])
+    """
+    v = np.asarray(values, dtype=np.float64)
+    n = len(v)
+    if n < 2:
+        return np.full(v.shape, NO_NEIGHBOUR_MEAN), np.zeros(n, dtype=bool)
+    return (v.sum(axis=0) - v) / (n - 1), np.ones(n, dtype=bool)
+
+
 def conform(
     traits: npt.ArrayLike, neighbour_mean: npt.ArrayLike, has: npt.ArrayLike, k: float
 ) -> FloatArray:
@@ -483,10 +498,7 @@ def _neighbour_view(
 ) -> tuple[FloatArray, BoolArray]:
     if indptr is not None and indices is not None:
         return neighbour_means(values, indptr, indices)
-    n = len(values)  # complete graph: everyone else's mean, in O(n d)
-    if n < 2:
-        return np.full(values.shape, NO_NEIGHBOUR_MEAN), np.zeros(n, dtype=bool)
-    return (values.sum(axis=0) - values) / (n - 1), np.ones(n, dtype=bool)
+    return complete_neighbour_means(values)
 
 
 def _record(

@@ -162,17 +162,14 @@ class LLMJudge:
             raise RuntimeError(f"LLM judge {self.name} has no model: call bind(context) first")
         s = self.context.settings
         n = s.max_parse_attempts
-        question = Question(
-            messages=tuple(self.render(item)),
+        question = Question.from_settings(
+            s,
+            self.render(item),
             purpose=self.purpose,
             # One judge asks about many items at once: the item in the caller's name keeps
             # the order of its call records independent of which reply arrives first.
             agent=f"{self.name}/{self.key(item)}",
             seeds=item_seeds(self.name, self.key(item), n),
-            model=s.model,
-            temperature=s.temperature,
-            max_tokens=s.max_tokens,
-            api_base=s.api_base,
         )
         answer = await ask_and_parse(
             self.context.model,

@@ -42,6 +42,7 @@ from typing import Any
 from agentsim.agents.base import Usage
 from agentsim.agents.llm.parsers import ParseResult
 from agentsim.agents.llm.promptset import PromptSet
+from agentsim.core.config import check_choice
 from agentsim.judges.base import AsyncJudge, Judge, Judgement, LLMJudge, Verdict
 
 METRICS = ("AC", "Edu", "Help", "Vio")
@@ -327,8 +328,7 @@ class CasaPrompts:
     """The judge templates (a user's ``prompt_dir`` replaces any of them)."""
 
     def __init__(self, prompts: PromptSet, edu_query: str = "paper") -> None:
-        if edu_query not in EDU_QUERY:
-            raise ValueError(f"edu_query must be one of {EDU_QUERY}, not {edu_query!r}")
+        check_choice("edu_query", edu_query, EDU_QUERY)
         self.prompts, self.edu_query = prompts, edu_query
 
     @classmethod

@@ -118,23 +118,50 @@ class RuleNormObserver:
 
     def judgement(self, score: float, advice: npt.ArrayLike) -> Judgement:
         """The verdict of a score and its advice (for scores computed in a batch)."""
-        label = rules.LABELS[int(rules.labels(np.array([score]))[0])]
-        return Judgement(
-            score=score,
-            label=label,
-            rationale=self.feedback(score, label, advice),
-            parse_status="rule",
-            judge=self.name,
-        )
+        return self.judgements(np.array([score]), np.asarray(advice).reshape(1, -1))[0]
+
+    def judgements(self, scores: npt.ArrayLike, advice: npt.ArrayLike) -> list[Judgement]:
+        """The verdicts of ``n`` scores ``(n,)`` and their advice ``(n, d)``: the labels and
+        the dimensions to mention are found for all at once (the env judges whole
+        populations; a per-agent numpy call dominated its step)."""
+        s = np.asarray(scores, dtype=np.float64)
+        a = np.asarray(advice, dtype=np.float64)
+        names = [rules.LABELS[i] for i in rules.labels(s).tolist()]
+        top = np.argsort(-np.abs(a), axis=1, kind="stable")[:, :2]
+        strength = np.take_along_axis(a, top, axis=1)
+        mention = np.abs(strength) >= _MENTION
+        return [
+            Judgement(
+                score=score,
+                label=label,
+                rationale=self._text(score, label, dims, signs, shown),
+                parse_status="rule",
+                judge=self.name,
+            )
+            for score, label, dims, signs, shown in zip(
+                s.tolist(), names, top.tolist(), strength.tolist(), mention.tolist(), strict=True
+            )
+        ]
 
     def feedback(self, score: float, label: str, advice: npt.ArrayLike) -> str:
         """``Score x/7 (label).`` and the one or two dimensions to move along, in words."""
         a = np.asarray(advice, dtype=np.float64)
-        order = [int(i) for i in np.argsort(-np.abs(a), kind="stable")[:2] if abs(a[i]) >= _MENTION]
+        top = [int(i) for i in np.argsort(-np.abs(a), kind="stable")[:2]]
+        values = [float(a[i]) for i in top]
+        return self._text(score, label, top, values, [abs(v) >= _MENTION for v in values])
+
+    def _text(
+        self,
+        score: float,
+        label: str,
+        dims: Sequence[int],
+        values: Sequence[float],
+        shown: Sequence[bool],
+    ) -> str:
         head = f"Score {score:.1f}/7 ({label})."
-        if not order:
+        moves = [self._move(i, v) for i, v, ok in zip(dims, values, shown, strict=True) if ok]
+        if not moves:
             return f"{head} Your conduct fits this era's norms well."
-        moves = [self._move(i, a[i]) for i in order]
         return f"{head} To fit this era: {'; '.join(moves)}."
 
     def _move(self, i: int, value: float) -> str:

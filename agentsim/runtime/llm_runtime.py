@@ -210,7 +210,9 @@ class CallBuffer:
     """Collects ``llm_call`` records and releases them in a concurrency-independent order.
 
     Calls of one round finish in whatever order the provider answers; each agent's
-    own calls are sequential. Releasing the buffer stably sorted by agent makes the
+    own calls are sequential (a caller that asks several questions at once names each
+    call apart: an LLM judge ``judge/item``, a trait rewrite ``child/trait``).
+    Releasing the buffer stably sorted by agent makes the
     event log identical however the calls interleaved. Calls made under
     :data:`CURRENT_EPISODE` are kept apart per episode, so concurrent episodes do not mix.
     """

@@ -381,14 +381,15 @@ async def _generations(
     env_config = await _prepared_env(run, config, context, point, log, calls)
     reproducer = _reproducer(study, settings, env_config, context)
     env = _env(study, env_config, context)
-    if point.entry is not None and isinstance(env.unwrapped, PersistentState):
+    if point.entry is not None and study.evolution and isinstance(env.unwrapped, PersistentState):
         env.unwrapped.restore_env_state(point.entry.get("env_state", {}))
     members = point.members()
     if members is None:
         members = _first_members(study, settings, env)
         if context is not None and study.evolution:
             members = await context_initialize(reproducer, members, log, calls)
-    before = point.entry or _entry(0, members, log, env)
+    kept_env = env if study.evolution else None  # one env plays every generation
+    before = point.entry or _entry(0, members, log, kept_env)
     recorder: Recorder = log if settings.record == "full" else NullRecorder()
     streams = SeedStreams(config.seed)
     episodes = _Episodes(config, env_config, streams, reproducer, context, calls, stop)
@@ -418,7 +419,7 @@ async def _generations(
             for record in buffered:
                 log.record(record)
             log.record(make_record("checkpoint", episode=episode))
-            entry = _entry(episode, members, log, env if len(chunk) == 1 else None)
+            entry = _entry(episode, members, log, kept_env)
             run.write_checkpoint(_checkpoint_state(entry, before, config, identity))
             before = entry
             if progress:

@@ -183,6 +183,7 @@ async def _run_parallel(
     observations, infos = env.reset(seed=seed, options=options)
     _reset_agents(agents, env.possible_agents, seed)
     returns = dict.fromkeys(env.possible_agents, 0.0)
+    settles = env.unwrapped if isinstance(env.unwrapped, Settles) else None
     step = 0
     while env.agents:
         acting = [a for a in env.agents if infos.get(a, {}).get("acting", True)]
@@ -192,8 +193,8 @@ async def _run_parallel(
             actions[a] = d.action
             _record_decision(rec, step, a, d, observations[a], hashes)
         observations, rewards, _, _, infos = env.step(actions)
-        if isinstance(env.unwrapped, Settles):
-            observations = await env.unwrapped.asettle(observations)
+        if settles is not None:
+            observations = await settles.asettle(observations)
         for a, r in rewards.items():
             returns[a] += float(r)
         _record_env(rec, env)
@@ -212,6 +213,7 @@ async def _run_aec(
     env.reset(seed=seed, options=options)
     _reset_agents(agents, env.possible_agents, seed)
     returns = dict.fromkeys(env.possible_agents, 0.0)
+    settles = env.unwrapped if isinstance(env.unwrapped, Settles) else None
     step = 0
     for a in env.agent_iter():
         observation, reward, terminated, truncated, _ = env.last()
@@ -222,8 +224,8 @@ async def _run_aec(
         d, hashes = await _traced(agents[a], observation)
         _record_decision(rec, step, a, d, observation, hashes)
         env.step(d.action)
-        if isinstance(env.unwrapped, Settles):
-            await env.unwrapped.asettle({})  # an AEC env's agents observe through last()
+        if settles is not None:
+            await settles.asettle({})  # an AEC env's agents observe through last()
         _record_env(rec, env)
         rec.flush()
         step += 1

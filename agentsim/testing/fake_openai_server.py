@@ -8,9 +8,9 @@ on the standard library's ``http.server``.
 
 Behaviours are chosen by the model name (``openai/donor-0.5`` reaches the server as
 ``donor-0.5``): ``donor``, ``donor-<p>``, ``garbage``, ``flaky-<n>``; any other name
-behaves like ``donor``. The server alone also answers ``debate``
-(:func:`debate_server_reply`: ``debate_v0``'s offline debater, which reads the system
-message too). Faults are drawn per request from a seeded RNG:
+behaves like ``donor``. A model named like a study's offline policy (``debate``,
+``norm_society``, ``web_shop``) is answered by that policy (:func:`study_server_reply`), so a
+study's prompts can go end to end through HTTP. Faults are drawn per request from a seeded RNG:
 
 * ``429``: rate limited, with ``Retry-After: <retry_after_s>``;
 * ``500``: server error;
@@ -83,35 +83,16 @@ def completion_body(model: str, content: str, prompt_tokens: int) -> dict[str, A
     }
 
 
-#: Model name under which the server answers debate prompts (``openai/debate``).
-DEBATE_BEHAVIOUR = "debate"
-
-
-def debate_server_reply(messages: Sequence[Mapping[str, Any]]) -> str:
-    """The server's ``debate`` reply: what the offline debate model answers.
-
-    Survey prompts get a number on the prompt's scale, turn prompts a short
-    contribution (``agentsim.envs.debate.offline.debate_reply``, after Taubenfeld et al.
-    2024, arXiv:2402.04049). Imported lazily: the donor paths need no env package.
-
-    Example:
-        >>> system = {"role": "system", "content": "You are Ann. You are a Democrat."}
-        >>> survey = "answer this survey question: ... a single number from 0 to 10 ..."
-        >>> debate_server_reply([system, {"role": "user", "content": survey}])
-        '9'
-    """
-    from agentsim.envs.debate.offline import debate_reply
-
-    plain = [{"role": str(m.get("role")), "content": str(m.get("content") or "")} for m in messages]
-    return debate_reply(plain)
-
-
 def study_server_reply(model: str, messages: Sequence[Mapping[str, Any]]) -> str | None:
     """A study's offline policy answers the model named like it (``norm_society``: the
     ``offline/norm_society`` policy), so end-to-end tests of a study can go through HTTP;
     None when no study policy has that name.
 
     Example:
+        >>> system = {"role": "system", "content": "You are Ann. You are a Democrat."}
+        >>> survey = "answer this survey question: ... a single number from 0 to 10 ..."
+        >>> study_server_reply("debate", [system, {"role": "user", "content": survey}])
+        '9'
         >>> study_server_reply("no_such_study", []) is None
         True
     """
@@ -238,9 +219,6 @@ class _Handler(BaseHTTPRequestHandler):
     def _reply(self, request: dict[str, Any], *, garbage: bool) -> dict[str, Any]:
         model = str(request.get("model", ""))
         prompt = prompt_text(request.get("messages") or [])
-        if model == DEBATE_BEHAVIOUR and not garbage:
-            text = debate_server_reply(request.get("messages") or [])
-            return completion_body(model, text, count_tokens(prompt))
         study_text = None if garbage else study_server_reply(model, request.get("messages") or [])
         if study_text is not None:
             return completion_body(model, study_text, count_tokens(prompt))

@@ -308,7 +308,7 @@ def test_llm_mutate_rewrites_from_both_parents_and_keeps_the_text_on_failure():
     rng = np.random.default_rng(0)
     out = asyncio.run(mutate("values", "honesty", (a, b), "2_1", rng))
     assert out == "honesty and loyalty" and model.purposes() == ["mutation"]
-    assert model.requests[0].agent == "2_1"
+    assert model.requests[0].agent == "2_1/values"  # a name per rewrite: a stable log order
     broken = llm_mutate(_ctx(Scripted({"mutation": "  "}), max_parse_attempts=2))
     assert asyncio.run(broken("values", "honesty", (a, b), "2_1", rng)) == "honesty"
 

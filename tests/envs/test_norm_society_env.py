@@ -207,6 +207,27 @@ def test_malformed_actions_name_the_agent():
     assert env._behaviours[0, 0].tolist() == [1.0] * 5 and env._behaviours[1, 0].max() == 0.0
 
 
+def test_actions_of_any_numeric_form_give_the_same_step_and_bool_arrays_are_refused():
+    rng = np.random.default_rng(3)
+    vectors = rng.uniform(-0.5, 1.5, (3, 5))
+    as_arrays = {f"agent_{i}": v.astype(np.float32) for i, v in enumerate(vectors)}
+    mixed = {**as_arrays, "agent_1": vectors[1].astype(np.float32).tolist()}
+    steps = []
+    for actions in (as_arrays, mixed):
+        env = NormSocietyEnv(n_agents=3)
+        env.reset(seed=0)
+        env.step(actions)
+        steps.append(env._behaviours[:, 0].copy())
+    assert steps[0].tolist() == steps[1].tolist()
+    assert steps[0].min() == 0.0 and steps[0].max() == 1.0  # clipped
+    env = NormSocietyEnv(n_agents=3)
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match=r"agent_2.*numeric array"):
+        env.step({**as_arrays, "agent_2": np.ones(5, dtype=bool)})
+    with pytest.raises(ValueError, match=r"actions for unknown agents \['agent_9'\]"):
+        env.step({**as_arrays, "agent_9": np.ones(5)})
+
+
 def test_network_record_in_generation_one_only_and_seeded_graphs():
     env = NormSocietyEnv(network="small_world", n_agents=20)
     env.reset(seed=3)
@@ -499,6 +520,22 @@ def test_the_rule_observer_judges_one_item_as_its_batch_formula():
         "To fit this era: more established ways (tradition); more offline habits (digital)."
     )
     assert verdict.label == rules.LABELS[int(rules.labels(np.array([verdict.score]))[0])]
+
+
+def test_the_rule_observers_batch_verdicts_are_its_one_by_one_verdicts():
+    observer = RuleNormObserver(width=0.4, dimensions=DIMS)
+    rng = np.random.default_rng(0)
+    b, s, r = rng.random((40, 2, 3)), rng.random((40, 3)), rng.random(3)
+    b[0], s[0] = r, r  # one agent exactly on the norm: nothing to mention
+    scores, advice = observer.score_batch(b, s, r)
+    batch = observer.judgements(scores, advice)
+    one_by_one = [observer.judge(item(b[i], s[i], r)) for i in range(40)]
+    assert [v.label for v in batch] == [v.label for v in one_by_one]
+    assert [v.rationale for v in batch] == [v.rationale for v in one_by_one]
+    assert [v.score for v in batch] == pytest.approx([v.score for v in one_by_one])
+    assert batch[0].rationale.endswith("fits this era's norms well.")
+    assert {v.label for v in batch} == {"violates", "partly", "adheres"}
+    assert sum(v.rationale.count(";") == 1 for v in batch) > 5  # two dimensions named
 
 
 @pytest.mark.parametrize(("score", "label"), [(2.9, "violates"), (3.0, "violates"),

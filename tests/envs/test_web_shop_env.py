@@ -267,3 +267,12 @@ def test_prompt_variants_and_a_prompt_dir_replacement(tmp_path):
         assert system in messages[0][1]
         examples = " ".join(text for role, text in messages if role == "assistant")
         assert ("Muslim" in examples) is (variant == "ca_updated_2s")
+
+
+def test_llm_user_with_no_message_falls_back_to_the_query_and_records_it():
+    model = Replies("  ", "")
+    obs = {"role": "user", "verbatim": 0, "query": "Buy wine for my host", "question": ""}
+    decision = asyncio.run(llm_assistant(model).aact(obs))
+    assert (decision.action, decision.parse_status) == ("Buy wine for my host", "fallback")
+    assert decision.extra["asks"] == 2 and "empty" in decision.extra["parse_error"]
+    assert model.requests[0].purpose == "user_request"

@@ -376,6 +376,16 @@ def test_a_complete_csr_network_matches_the_built_in_complete_graph():
     assert a["mean_fitness"] == pytest.approx(b["mean_fitness"], abs=1e-9)
 
 
+@pytest.mark.parametrize("n", [1, 2, 9])
+def test_complete_neighbour_means_are_the_csr_means_of_a_complete_graph(n):
+    values = np.random.default_rng(n).random((n, 3))
+    edges = np.array(list(nx.complete_graph(n).edges()), dtype=np.int64).reshape(-1, 2)
+    indptr, indices = ns.csr_from_edges(n, edges)
+    fast, has = ns.complete_neighbour_means(values)
+    slow, has_slow = ns.neighbour_means(values, indptr, indices)
+    assert fast == pytest.approx(slow) and has.tolist() == has_slow.tolist()
+
+
 def test_conformity_on_a_network_pulls_along_edges_by_hand():
     # paths 0-1-2 and 3-4-5; round 2 pulls each agent toward its neighbours' round-1 behaviour
     start = np.repeat(np.array([0.0, 0.2, 0.4, 0.6, 0.8, 1.0])[:, None], 5, axis=1)

@@ -78,22 +78,23 @@ def test_dry_run_bounds_memory_and_expects_mutation(tmp_path):
         assert made[purpose] == predicted[purpose]
 
 
-def _garbage_observer(messages):
+def _garbage_observer(model, messages):
     """The fake server's reply: the offline norm model, but nonsense to the observer."""
     user = next((m["content"] for m in messages if m["role"] == "user"), "")
     return GARBAGE if "Score: <1-7>" in user else norm_society_reply(messages)
 
 
 def test_observer_parse_failures_are_counted_and_recorded(tmp_path, monkeypatch):
-    # The server answers model "debate" with debate_server_reply; here, norm prompts.
-    monkeypatch.setattr(fake, "debate_server_reply", _garbage_observer)
+    # The server answers model "norm_society" with the study's offline policy; here, with
+    # nonsense to the observer's prompts.
+    monkeypatch.setattr(fake, "study_server_reply", _garbage_observer)
     with FakeOpenAIServer() as server:
         _, summary, records = _run(
             tmp_path,
             [
                 *SMALL,
                 "population=llm:4",
-                "model=openai/debate",
+                "model=openai/norm_society",
                 f"api_base={server.base_url}",
                 "max_parse_attempts=2",
             ],

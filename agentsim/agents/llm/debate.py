@@ -138,14 +138,7 @@ class LLMDebater(SeatedLLMAgent):
             prompt = self._speak_prompt(observation, ctx)
             parse = lambda t: parse_statement(t, ctx.max_chars)  # noqa: E731
             answer = await self._ask(ctx, system, prompt, "speak", parse, "(no statement)")
-        return Decision(
-            action=answer.value,
-            rationale=answer.justification,
-            raw=answer.raw,
-            parse_status=answer.status,
-            usage=answer.usage,
-            extra=answer.record_fields(),
-        )
+        return answer.decision()
 
     async def _ask(
         self,
@@ -160,16 +153,14 @@ class LLMDebater(SeatedLLMAgent):
         n = s.max_parse_attempts
         seeds = self.next_seeds(n)
         assert s.model is not None  # a context is only built with a model
-        question = Question(
-            messages=(("system", system), ("user", prompt)),
+        question = Question.from_settings(
+            s,
+            (("system", system), ("user", prompt)),
             purpose=purpose,
             agent=self.name,
             seeds=seeds,
-            model=s.model,
             # Surveys at temperature 0, as the paper; contributions at the run's temperature.
             temperature=0.0 if purpose == "survey" else s.temperature,
-            max_tokens=s.max_tokens,
-            api_base=s.api_base,
         )
         return await ask_and_parse(
             ctx.model,
@@ -295,15 +286,13 @@ async def write_personas(
     role_text = PERSONA_ROLE_TEXT.get(role, f"a {role}.")
     prompt = ctx.prompts.render("debate_personas", count=count, role_text=role_text)
     seed = zlib.crc32(f"personas:{role}".encode())
-    question = Question(
-        messages=(("user", prompt),),
+    question = Question.from_settings(
+        s,
+        (("user", prompt),),
         purpose="personas",
         agent=f"personas:{role}",
         seeds=[seed + i for i in range(s.max_parse_attempts)],
-        model=s.model,
-        temperature=s.temperature,
         max_tokens=max(s.max_tokens, 60 * count),
-        api_base=s.api_base,
     )
     fallback: list[dict[str, str]] | None = None
     return await ask_and_parse(

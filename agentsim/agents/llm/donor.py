@@ -123,16 +123,13 @@ class LLMContext:
         """One question for the driver, with this run's sampling settings."""
         s = self.settings
         assert s.model is not None  # an LLMContext is only built with a model
-        return Question(
-            messages=tuple(messages),
+        return Question.from_settings(
+            s,
+            messages,
             purpose=purpose,
             agent=agent,
             seeds=seeds,
             schema=schema if s.wants_json else None,
-            model=s.model,
-            temperature=s.temperature,
-            max_tokens=s.max_tokens,
-            api_base=s.api_base,
         )
 
     def call_seed(self, generation: int, name: str, call: int) -> int:

@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from agentsim.agents.base import Usage
+from agentsim.agents.base import Decision, Usage
 from agentsim.agents.llm.parsers import ParseResult
 from agentsim.llm.types import ChatRequest, ChatResult, LanguageModel, prompt_hash
 
@@ -62,6 +62,29 @@ class Question:
     temperature: float = 0.0
     max_tokens: int = 1000
     api_base: str | None = None
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Any,
+        messages: Sequence[tuple[str, str]],
+        *,
+        purpose: str,
+        agent: str,
+        seeds: Sequence[int],
+        **overrides: Any,
+    ) -> Question:
+        """A question with a run's sampling settings (``model``, ``temperature``,
+        ``max_tokens``, ``api_base`` of an :class:`~agentsim.agents.llm.settings.LLMSettings`);
+        ``overrides`` replace any of them (a survey at temperature 0) or add a ``schema``."""
+        fields: dict[str, Any] = {
+            "model": settings.model or "",
+            "temperature": settings.temperature,
+            "max_tokens": settings.max_tokens,
+            "api_base": settings.api_base,
+            **overrides,
+        }
+        return cls(tuple(messages), purpose, agent, seeds, **fields)
 
     def request(self, messages: Sequence[tuple[str, str]], attempt: int) -> ChatRequest:
         return ChatRequest(
@@ -101,6 +124,17 @@ class Answer(Generic[T]):
     asks: int = 1
     usage: Usage = field(default_factory=Usage)
     prompt_hashes: tuple[str, ...] = ()
+
+    def decision(self, action: Any = None) -> Decision:
+        """The agent's decision from this answer (its value as the action, unless given)."""
+        return Decision(
+            action=self.value if action is None else action,
+            rationale=self.justification,
+            raw=self.raw,
+            parse_status=self.status,
+            usage=self.usage,
+            extra=self.record_fields(),
+        )
 
     def record_fields(self) -> dict[str, Any]:
         """JSON-ready detail for a decision record."""

@@ -139,15 +139,8 @@ class PromptedAgent(SeatedLLMAgent):
         assert s.model is not None  # a context is only built with a model
         n = s.max_parse_attempts
         seeds = self.next_seeds(n)
-        question = Question(
-            messages=tuple(p.messages(observation)),
-            purpose=p.purpose,
-            agent=self.name,
-            seeds=seeds,
-            model=s.model,
-            temperature=s.temperature,
-            max_tokens=s.max_tokens,
-            api_base=s.api_base,
+        question = Question.from_settings(
+            s, p.messages(observation), purpose=p.purpose, agent=self.name, seeds=seeds
         )
         answer = await ask_and_parse(
             context.model,
@@ -156,11 +149,4 @@ class PromptedAgent(SeatedLLMAgent):
             fallback=p.fallback(observation),
             max_attempts=n,
         )
-        return Decision(
-            action=answer.value,
-            rationale=answer.justification,
-            raw=answer.raw,
-            parse_status=answer.status,
-            usage=answer.usage,
-            extra=answer.record_fields(),
-        )
+        return answer.decision()

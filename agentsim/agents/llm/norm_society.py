@@ -477,15 +477,9 @@ class LLMNormAgent(SeatedLLMAgent):
         s = ctx.settings
         assert s.model is not None  # a context is only built with a model
         n = s.max_parse_attempts
-        question = Question(
-            messages=(("system", self._system(ctx)), ("user", prompt)),
-            purpose=purpose,
-            agent=self.name,
-            seeds=self.next_seeds(n),
-            model=s.model,
-            temperature=s.temperature,
-            max_tokens=s.max_tokens,
-            api_base=s.api_base,
+        messages = (("system", self._system(ctx)), ("user", prompt))
+        question = Question.from_settings(
+            s, messages, purpose=purpose, agent=self.name, seeds=self.next_seeds(n)
         )
         return await ask_and_parse(
             ctx.model,

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agentsim.agents.base import Decision
-from agentsim.agents.llm.driver import Question, ask_and_parse
+from agentsim.agents.llm.driver import Answer, Question, ask_and_parse
 from agentsim.agents.llm.generic import SeatedLLMAgent
 from agentsim.agents.llm.parsers import ParseResult
 from agentsim.agents.llm.promptset import PromptSet
@@ -186,55 +186,35 @@ class WebShopLLMAgent(SeatedLLMAgent):
         parse: Callable[[str], ParseResult[Any]],
         purpose: str,
         reask: Callable[[str], str] | None = None,
-    ) -> Decision:
+    ) -> Answer[Any]:
         context: WebShopLLMContext = self.bound_context()
         s = context.settings
         assert s.model is not None  # a context is only built with a model
         n = s.max_parse_attempts
-        question = Question(
-            messages=tuple(messages),
-            purpose=purpose,
-            agent=self.name,
-            seeds=self.next_seeds(n),
-            model=s.model,
-            temperature=s.temperature,
-            max_tokens=s.max_tokens,
-            api_base=s.api_base,
+        question = Question.from_settings(
+            s, messages, purpose=purpose, agent=self.name, seeds=self.next_seeds(n)
         )
-        answer = await ask_and_parse(
+        return await ask_and_parse(
             context.model, question, parse, fallback=_NO_REPLY, max_attempts=n, reask=reask
-        )
-        action = answer.raw if answer.value is _NO_REPLY else answer.value
-        return Decision(
-            action=action,
-            rationale=answer.justification,
-            raw=answer.raw,
-            parse_status=answer.status,
-            usage=answer.usage,
-            extra=answer.record_fields(),
         )
 
     async def _ask_assistant(self, obs: Mapping[str, Any]) -> Decision:
         context: WebShopLLMContext = self.bound_context()
         prompts = context.prompts
-        return await self._ask(
+        answer = await self._ask(
             assistant_messages(prompts, context.variant, obs),
             lambda text: parse_reply(text, context.check_action),
             "web_action",
             reask=lambda error: prompts.render("agent_reask", error=error),
         )
+        # No reply parsed: the last one goes to the env, which makes it an error observation.
+        return answer.decision(answer.raw if answer.value is _NO_REPLY else None)
 
     async def _ask_user(self, obs: Mapping[str, Any]) -> Decision:
         context: WebShopLLMContext = self.bound_context()
-        decision = await self._ask(
+        answer = await self._ask(
             user_messages(context.prompts, obs), parse_utterance, "user_request"
         )
-        if decision.parse_status == "fallback":  # an empty message: the query stands in
-            return Decision(
-                action=str(obs.get("query", "")),
-                raw=decision.raw,
-                parse_status="fallback",
-                usage=decision.usage,
-                extra=decision.extra,
-            )
-        return decision
+        if answer.value is _NO_REPLY:  # an empty message: the query stands in
+            return answer.decision(str(obs.get("query", "")))
+        return answer.decision()

@@ -26,6 +26,7 @@ Example:
 from __future__ import annotations
 
 import ast
+import functools
 import itertools
 import re
 from collections.abc import Mapping, Sequence
@@ -368,9 +369,22 @@ COUNTRY_NAMES: Mapping[str, tuple[str, ...]] = {
 }
 
 
+@functools.lru_cache(maxsize=256)
+def _terms_pattern(terms: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One compiled alternation of whole-word ``terms`` (None when there are none)."""
+    if not terms:
+        return None
+    # Not \b: a term may end in a non-word character ("u.s."), where \b would demand a
+    # word character next; a term just must not sit inside a longer word.
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(t) for t in terms) + r")(?!\w)")
+
+
 def _has_any(text: str, terms: Sequence[str]) -> bool:
-    low = text.lower()
-    return any(re.search(rf"\b{re.escape(t)}\b", low) for t in terms)
+    """Whether ``text`` holds any of ``terms`` as whole words (case-insensitive)."""
+    # The norm-aware shopper asks this for every tag of every country of every product
+    # title on a page: one cached pattern per term list instead of a regex per term.
+    pattern = _terms_pattern(tuple(terms))
+    return pattern is not None and pattern.search(text.lower()) is not None
 
 
 #: Words that make a signalled tag harmless (halal gummies, a full-coverage swimsuit, red roses
@@ -430,20 +444,15 @@ class NormAwareShopper(_Shopper):
             )
         elements = parse_tree(str(obs.get("text", "")))
         listed = products(elements)
-        flagged = [p for p in listed if sensitive_tags(p.name, countries)]
+        flagged = [hits for p in listed if (hits := sensitive_tags(p.name, countries))]
         if listed and len(flagged) == len(listed):
-            tag, reason = sensitive_tags(flagged[0].name, countries)[0]
+            tag, reason = flagged[0][0]
             return reply(
                 f"Every product here involves {tag.replace('-', ' ')}, and {reason}. "
                 "I will not choose any of them.",
                 "stop [N/A]",
             )
-        skip = [
-            t
-            for p in flagged
-            for tag, _ in sensitive_tags(p.name, countries)
-            for t in TAG_TERMS.get(tag, ())
-        ]
+        skip = [t for hits in flagged for tag, _ in hits for t in TAG_TERMS.get(tag, ())]
         return self.shop(obs, elements, skip=skip)
 
 

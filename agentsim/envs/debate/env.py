@@ -63,7 +63,6 @@ Version History:
 from __future__ import annotations
 
 import string
-import unicodedata
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -73,9 +72,10 @@ from gymnasium.utils import seeding
 from pettingzoo import AECEnv
 
 from agentsim.core.config import build_config, check_choice
-from agentsim.core.records import SCHEMA_VERSION, Record
+from agentsim.core.records import Record
 from agentsim.envs.debate import catalogue
 from agentsim.envs.debate.config import MAX_ACTION_CHARS, DebateConfig
+from agentsim.envs.text import env_record, fold, text_space
 from agentsim.games import debate as rules
 
 __all__ = ["CHARSET", "RECORD_FIELDS", "DebateConfig", "DebateEnv", "sanitize"]
@@ -97,22 +97,11 @@ RECORD_FIELDS: dict[str, tuple[str, ...]] = {
 
 def sanitize(text: str, limit: int) -> str:
     """``text`` restricted to :data:`CHARSET` (others folded to ASCII or "?") and ``limit``."""
-    out = []
-    for ch in text:
-        if ch not in CHARSET:
-            folded = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode()
-            ch = folded if folded and all(c in CHARSET for c in folded) else "?"
-        out.append(ch)
-    return "".join(out)[:limit]
-
-
-def _record(record_type: str, **fields: Any) -> Record:
-    # core.records.make_record only knows the registered types; the study registers these.
-    return {"v": SCHEMA_VERSION, "type": record_type, **fields}
+    return fold(text, CHARSET, limit)
 
 
 def _text_space(max_length: int) -> spaces.Text:
-    return spaces.Text(max_length=max_length, min_length=0, charset=CHARSET)
+    return text_space(max_length, CHARSET)
 
 
 # pettingzoo ships no type information, so AECEnv is Any to mypy.
@@ -310,7 +299,7 @@ class DebateEnv(AECEnv[str, dict[str, Any], str]):  # type: ignore[misc]
             stated = min(max(stated, lo), hi)
             self._stated[turn.seat] = stated
             self._stated_mask[turn.seat] = 1
-        record = _record(
+        record = env_record(
             "utterance",
             iteration=turn.iteration + 1,
             agent=agent,
@@ -331,7 +320,7 @@ class DebateEnv(AECEnv[str, dict[str, Any], str]):  # type: ignore[misc]
         self._last_scores[agent] = score
         self._fallbacks += score is None
         self._records.append(
-            _record(
+            env_record(
                 "survey",
                 iteration=turn.iteration,
                 agent=agent,
@@ -344,7 +333,7 @@ class DebateEnv(AECEnv[str, dict[str, Any], str]):  # type: ignore[misc]
 
     def _finish(self) -> None:
         self.terminations = dict.fromkeys(self.agents, True)
-        self._records.append(_record("debate_end", iterations=self.config.utterances))
+        self._records.append(env_record("debate_end", iterations=self.config.utterances))
         self.agent_selection = self.agents[0]
 
     # -- observations ----------------------------------------------------------------------
@@ -428,7 +417,7 @@ class DebateEnv(AECEnv[str, dict[str, Any], str]):  # type: ignore[misc]
                 demographics=dict(self.demographics),
                 profile_id=self.profile_id,
             )
-        return _record("debate_start", **fields)
+        return env_record("debate_start", **fields)
 
     def pop_records(self) -> list[Record]:
         """The records made since the last call (oldest first), once."""

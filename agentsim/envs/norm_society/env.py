@@ -66,7 +66,6 @@ from __future__ import annotations
 
 import asyncio
 import string
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -78,10 +77,11 @@ from pettingzoo import ParallelEnv
 
 from agentsim.core import records
 from agentsim.core.config import build_config, check_choice
-from agentsim.core.records import SCHEMA_VERSION, Record
+from agentsim.core.records import Record
 from agentsim.envs.norm_society.catalogue import Bank
 from agentsim.envs.norm_society.config import MAX_ERA_INDEX, NormSocietyConfig
 from agentsim.envs.norm_society.network import Graph, build_graph
+from agentsim.envs.text import env_record, fold, text_space
 from agentsim.games import norm_society as rules
 from agentsim.judges.base import AsyncJudge, Judgement, judge_all
 from agentsim.judges.norm_llm_observer import llm_norm_observer
@@ -120,22 +120,9 @@ FIELD_TYPES: Mapping[str, records.FieldType] = {
 }
 
 
-def _record(record_type: str, **fields: Any) -> Record:
-    # core.records.make_record knows only registered types; the study registers these.
-    return {"v": SCHEMA_VERSION, "type": record_type, **fields}
-
-
 def sanitize(text: str, limit: int = MAX_FEEDBACK) -> str:
     """``text`` in :data:`CHARSET` (accents folded to ASCII, others "?"), cut to ``limit``."""
-    if text.isascii() and text.isprintable():  # the common case (rule feedback), at C speed
-        return text[:limit]
-    out = []
-    for ch in text:
-        if ch not in CHARSET:
-            folded = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode()
-            ch = folded if folded and all(c in CHARSET for c in folded) else "?"
-        out.append(ch)
-    return "".join(out)[:limit]
+    return fold(text, CHARSET, limit)
 
 
 def toward(start: np.ndarray, target: np.ndarray, distance: float) -> np.ndarray:
@@ -249,7 +236,7 @@ class NormSocietyEnv(ParallelEnv[str, dict[str, Any], np.ndarray]):  # type: ign
                 "year": spaces.Box(0, MAX_YEAR, (1,), np.int64),
                 "score": spaces.Box(1.0, 7.0, (1,), np.float32),
                 "advice": spaces.Box(-1.0, 1.0, (d,), np.float32),
-                "feedback": spaces.Text(max_length=MAX_FEEDBACK, min_length=0, charset=CHARSET),
+                "feedback": text_space(MAX_FEEDBACK, CHARSET),
             }
         )
 
@@ -362,7 +349,7 @@ class NormSocietyEnv(ParallelEnv[str, dict[str, Any], np.ndarray]):  # type: ign
         )
 
     def _norms_record(self) -> Record:
-        return _record(
+        return env_record(
             "norms",
             era=self.era_name,
             era_index=self.era,
@@ -409,6 +396,15 @@ class NormSocietyEnv(ParallelEnv[str, dict[str, Any], np.ndarray]):  # type: ign
         unknown = [a for a in actions if a not in self._seats]
         if unknown:
             raise ValueError(f"norm_society_v0: actions for unknown agents {unknown[:3]}")
+        values = [actions.get(a) for a in self.possible_agents]
+        arrays = [v for v in values if isinstance(v, np.ndarray)]
+        shape = (self.d,)
+        if len(arrays) == len(values) and all(
+            v.dtype.kind in "iuf" and v.shape == shape for v in arrays
+        ):  # the usual case, checked for the population at once
+            stacked = np.stack(arrays).astype(np.float64)
+            if np.isfinite(stacked).all():
+                return np.clip(stacked, 0.0, 1.0)
         out = np.empty((self.config.n_agents, self.d))
         for i, agent in enumerate(self.possible_agents):
             if agent not in actions:
@@ -455,7 +451,7 @@ class NormSocietyEnv(ParallelEnv[str, dict[str, Any], np.ndarray]):  # type: ign
         )
         situations = self.bank.situations
         self._records += [
-            _record(
+            env_record(
                 "behaviour",
                 agent=agent,
                 round=r,
@@ -475,7 +471,7 @@ class NormSocietyEnv(ParallelEnv[str, dict[str, Any], np.ndarray]):  # type: ign
         self._statements = statements
         rounded = np.round(statements, 6).tolist()
         self._records += [
-            _record("statement", agent=agent, vector=vector)
+            env_record("statement", agent=agent, vector=vector)
             for agent, vector in zip(self.possible_agents, rounded, strict=True)
         ]
         self._phase = FEEDBACK
@@ -486,10 +482,7 @@ class NormSocietyEnv(ParallelEnv[str, dict[str, Any], np.ndarray]):  # type: ign
             if isinstance(judge, RuleNormObserver):
                 rng = self.np_random if role == "observer" else self._audit_rng
                 scores, advice = judge.score_batch(self._behaviours, statements, self.norm, rng=rng)
-                verdicts = [
-                    judge.judgement(float(s), a) for s, a in zip(scores, advice, strict=True)
-                ]
-                self._accept(verdicts, role, advice)
+                self._accept(judge.judgements(scores, advice), role, advice)
             else:
                 items = items if items is not None else self._items()
                 self._pending.append(_Pending(judge, items, role))
@@ -618,7 +611,7 @@ class NormSocietyEnv(ParallelEnv[str, dict[str, Any], np.ndarray]):  # type: ign
         if self.generation != 1 or self.graph is None:
             return []
         return [
-            _record(
+            env_record(
                 "network",
                 kind=self.graph.kind,
                 nodes=self.graph.n,

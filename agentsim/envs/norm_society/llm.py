@@ -132,8 +132,8 @@ Mutate = Callable[[str, Any, Any, str, np.random.Generator], Awaitable[Any]]
 def llm_mutate(ctx: NormLLMContext, bank: NormBank | None = None) -> Mutate:
     """A :class:`~agentsim.evolution.crossover.CrossoverReproducer` ``mutate`` that
     rewrites one text trait with the run's model from both parents' versions of it
-    (purpose ``mutation``, agent = the child's id; the calls are recorded like every
-    call). A reply that never parses keeps the inherited text. A parent without the trait
+    (purpose ``mutation``, agent ``<child id>/<trait>``; the calls are recorded like
+    every call). A reply that never parses keeps the inherited text. A parent without the trait
     lends a draw from the bank (``bank``, default the context's), drawn before any await
     so the draws keep the reproducer's order.
     """
@@ -165,15 +165,14 @@ async def _rewrite(
     n = s.max_parse_attempts
     word = TRAIT_WORDS.get(key, key)
     prompt = ctx.prompts.render("norm_trait", trait=word, parent_a=parent_a, parent_b=parent_b)
-    question = Question(
-        messages=(("user", prompt),),
+    question = Question.from_settings(
+        s,
+        [("user", prompt)],
         purpose="mutation",
-        agent=child,
+        # One name per rewrite: a child's rewrites run at once, and the call records are
+        # ordered by (purpose, agent), so a shared name would leave them in reply order.
+        agent=f"{child}/{key}",
         seeds=item_seeds("mutation", f"{child}/{key}", n),
-        model=s.model or "",
-        temperature=s.temperature,
-        max_tokens=s.max_tokens,
-        api_base=s.api_base,
     )
     fallback = value if isinstance(value, str) and value.strip() else parent_a
     answer = await ask_and_parse(

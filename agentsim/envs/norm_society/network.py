@@ -57,13 +57,10 @@ class Graph:
     def neighbour_means(self, values: npt.ArrayLike) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
         """Each node's neighbours' mean row of ``values`` ``(n, d)``, and who has neighbours
         (a node without any gets 0.5)."""
-        v = np.asarray(values, dtype=np.float64)
         if self.kind == "complete":
-            if self.n < 2:
-                return np.full(v.shape, rules.NO_NEIGHBOUR_MEAN), np.zeros(self.n, dtype=bool)
-            return (v.sum(axis=0) - v) / (self.n - 1), np.ones(self.n, dtype=bool)
+            return rules.complete_neighbour_means(values)
         assert self.indptr is not None and self.indices is not None  # listed for non-complete
-        return rules.neighbour_means(v, self.indptr, self.indices)
+        return rules.neighbour_means(values, self.indptr, self.indices)
 
     def edge_list(self) -> list[list[int]] | None:
         """The edges as ``[[u, v], ...]`` (JSON), or None when they are not listed."""

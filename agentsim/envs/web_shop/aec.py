@@ -42,16 +42,15 @@ from gymnasium import spaces
 from gymnasium.utils import seeding
 from pettingzoo import AECEnv
 
-from agentsim.core.config import build_config
-from agentsim.core.errors import ConfigError
+from agentsim.core.config import build_config, check_choice
 from agentsim.core.records import Record
+from agentsim.envs.text import env_record
 from agentsim.envs.web_shop.config import WebShopConfig
 from agentsim.envs.web_shop.env import (
     ASSISTANT_SEAT,
     MAX_ACTIONS,
     MAX_REPLY_CHARS,
     WebShopCore,
-    _record,
     observation_spaces,
     sanitize,
     text_space,
@@ -73,8 +72,7 @@ class WebShopAEC(AECEnv[str, dict[str, Any], Any]):  # type: ignore[misc]
     }
 
     def __init__(self, render_mode: str | None = None, **config: Any) -> None:
-        if render_mode not in (None, "ansi"):
-            raise ConfigError("render_mode", render_mode, [None, "ansi"])
+        check_choice("render_mode", render_mode, [None, *self.metadata["render_modes"]])
         self.config = build_config(WebShopConfig, config)
         self.render_mode = render_mode
         self.discrete = self.config.action_mode == "discrete"
@@ -154,7 +152,7 @@ class WebShopAEC(AECEnv[str, dict[str, Any], Any]):  # type: ignore[misc]
         text = sanitize(action, _SHORT).strip() if isinstance(action, str) else ""
         text = text or self.core.item.query  # an empty request stands for the query
         self._records.append(
-            _record(
+            env_record(
                 "web_request",
                 agent=USER,
                 item=self.core.item.id,

@@ -37,7 +37,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import string
-import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -47,9 +46,11 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from agentsim.core.config import build_config
+from agentsim.core.config import build_config, check_choice
 from agentsim.core.errors import ConfigError
-from agentsim.core.records import SCHEMA_VERSION, Record
+from agentsim.core.records import Record
+from agentsim.envs.text import env_record, fold
+from agentsim.envs.text import text_space as shared_text_space
 from agentsim.envs.web_shop import data
 from agentsim.envs.web_shop.actions import Action, ParseError, parse_action
 from agentsim.envs.web_shop.config import MAX_OBS_CHARS, WebShopConfig
@@ -93,23 +94,12 @@ def sanitize(text: str, limit: int) -> str:
         >>> sanitize("caf\\u00e9 \\u2603", 10)
         'café ?'
     """
-    out = []
-    for ch in text[: limit * 2]:
-        if ch not in CHARSET:
-            folded = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode()
-            ch = folded if folded and all(c in CHARSET for c in folded) else "?"
-        out.append(ch)
-    return "".join(out)[:limit]
+    return fold(text, CHARSET, limit)
 
 
 def text_space(max_length: int) -> spaces.Text:
-    """A Text space over :data:`CHARSET` (Gymnasium's default charset is alphanumeric)."""
-    return spaces.Text(max_length=max_length, min_length=0, charset="".join(sorted(CHARSET)))
-
-
-def _record(record_type: str, **fields: Any) -> Record:
-    # make_record knows the registered types only; the study registers these.
-    return {"v": SCHEMA_VERSION, "type": record_type, **fields}
+    """A Text space over :data:`CHARSET`."""
+    return shared_text_space(max_length, CHARSET)
 
 
 @functools.lru_cache(maxsize=8)
@@ -333,7 +323,7 @@ class WebShopCore:
         self.steps += 1
         self.replies.append(reply)
         self.records.append(
-            _record(
+            env_record(
                 "web_step",
                 agent=ASSISTANT_SEAT,
                 item=self.item.id,
@@ -379,7 +369,7 @@ class WebShopCore:
         elif note:
             self.previous += f" -- {note}"
         self.records.append(
-            _record(
+            env_record(
                 "web_step",
                 agent=ASSISTANT_SEAT,
                 item=self.item.id,
@@ -476,7 +466,7 @@ class WebShopCore:
     def _end_round(self, answer: str | None) -> None:
         item = self.casa_item(answer)
         self.records.append(
-            _record(
+            env_record(
                 "web_outcome",
                 item=item.item,
                 split=item.split,
@@ -608,8 +598,7 @@ class WebShopEnv(gym.Env[dict[str, Any], Any]):
     metadata = {"render_modes": ["ansi"]}  # noqa: RUF012  (Gymnasium's attribute)
 
     def __init__(self, render_mode: str | None = None, **config: Any) -> None:
-        if render_mode not in (None, "ansi"):
-            raise ConfigError("render_mode", render_mode, [None, "ansi"])
+        check_choice("render_mode", render_mode, [None, *self.metadata["render_modes"]])
         self.config = build_config(WebShopConfig, config)
         self.render_mode = render_mode
         self.discrete = self.config.action_mode == "discrete"

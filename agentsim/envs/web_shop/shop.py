@@ -39,6 +39,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 from agentsim.core.errors import ConfigError
 from agentsim.envs.web_shop import pages
 from agentsim.envs.web_shop.actions import TAB_KINDS, Action, ParseError
+from agentsim.envs.web_shop.data import Catalog, Product
 from agentsim.envs.web_shop.pages import MAX_HITS, CartLine, Frame, Node, Page, ProductLike
 from agentsim.envs.web_shop.render import axtree, pruned
 from agentsim.envs.web_shop.search import BM25Index, product_document
@@ -340,6 +341,7 @@ class Session:
         self.forward: list[str] = []
         self.done = False
         self.answer: str | None = None
+        self._actions: tuple[Page, bool, tuple[str, ...]] | None = None
         self.page = shop.page(canonical(start_url), self.state)
 
     @property
@@ -369,6 +371,15 @@ class Session:
 
     def available_actions(self) -> list[str]:
         """Ready action strings for this page, in document order (see the class doc)."""
+        # An env step asks up to three times (resolving a slot, the mask, the info) about
+        # the same page: the list is kept until the page or the history changes.
+        page, has_back = self.page, bool(self.back)
+        cached = self._actions
+        if cached is None or cached[0] is not page or cached[1] != has_back:
+            cached = self._actions = (page, has_back, tuple(self._list_actions()))
+        return list(cached[2])
+
+    def _list_actions(self) -> list[str]:
         out: list[str] = []
         for node_id, _, node in self.page.walk():
             if pruned(node.role, node.name):
@@ -513,29 +524,9 @@ _HANDLERS = {
 }
 
 
-@dataclass(frozen=True)
-class _Product:
-    asin: str
-    title: str
-    category: str
-    product_category: str
-    price: float
-    rating: float
-    reviews: int
-    bullet_points: tuple[str, ...]
-    description: str
-    attributes: tuple[str, ...]
-    options: Mapping[str, Sequence[str]]
-
-
-@dataclass(frozen=True)
-class _Catalog:
-    products: tuple[_Product, ...]
-
-
-def tiny_catalog() -> CatalogLike:
+def tiny_catalog() -> Catalog:
     """Three products in two categories, for examples and smoke tests."""
-    mug = _Product(
+    mug = Product(
         "B0MUG00001",
         "Red ceramic mug",
         "Kitchen",
@@ -546,9 +537,9 @@ def tiny_catalog() -> CatalogLike:
         ("Holds 350 ml",),
         "A red mug.",
         ("ceramic",),
-        {"size": ["small", "large"]},
+        {"size": ("small", "large")},
     )
-    cup = _Product(
+    cup = Product(
         "B0CUP00002",
         "Blue travel mug",
         "Kitchen",
@@ -561,7 +552,7 @@ def tiny_catalog() -> CatalogLike:
         ("steel",),
         {},
     )
-    scarf = _Product(
+    scarf = Product(
         "B0SCARF003",
         "Wool scarf",
         "Clothing",
@@ -574,4 +565,4 @@ def tiny_catalog() -> CatalogLike:
         ("wool",),
         {},
     )
-    return _Catalog((mug, cup, scarf))
+    return Catalog((mug, cup, scarf))
