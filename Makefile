@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 SEED   ?= 0
 OUT    ?= runs
 
-.PHONY: demo demo-local test test-slow lint typecheck pytest install install-dev local-model bench clean
+.PHONY: demo demo-local test test-slow lint typecheck pytest install install-dev local-model bench bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev,stats,browser]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,stats,browser,plot,ray,rl]'
 	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed
@@ -54,16 +54,15 @@ demo-local: install local-model
 	$(BIN)/python scenarios/donor_game.py --seed $(SEED) --out $(OUT) --model local/smollm2 \
 		--set agents=4 --set rounds=4 --set generations=2
 
+# Every benchmark (bench/run_all.py); rewrites bench/RESULTS.md. Takes tens of minutes.
 bench: install
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
-	$(BIN)/python bench/donor_throughput.py
-	$(BIN)/python bench/llm_concurrency.py
-	$(BIN)/python bench/debate_throughput.py
-	$(BIN)/python bench/debate_llm.py
-	$(BIN)/python bench/norm_society_throughput.py
-	$(BIN)/python bench/norm_society_llm.py
-	$(BIN)/python bench/web_shop_render.py
-	$(BIN)/python bench/web_shop_agents.py
+	$(BIN)/python bench/run_all.py
+
+# The same benchmarks with short timings (a smoke run); prints the report, RESULTS.md untouched.
+bench-quick: install
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/run_all.py --quick
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache

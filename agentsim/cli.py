@@ -1,16 +1,19 @@
-"""The ``agentsim`` command line: ``envs``, ``agents``, ``run``, ``report``, ``replay``, ``show``,
-``shop serve``.
+"""The ``agentsim`` command line: ``envs``, ``agents``, ``run``, ``sweep``, ``report``,
+``replay``, ``show``, ``shop serve``.
 
 User errors (bad arguments, invalid config values, missing run directories)
 print one line ``agentsim: error: ...`` and exit with status 2, without a traceback.
 ``agentsim`` alone prints the usage (exit 2). Exit statuses of ``run``: 0 done (or
 nothing left to do), 2 user error, 3 stopped at a checkpoint (budget, provider),
-130 interrupted by Ctrl-C at a round boundary (resume with ``--resume``).
+130 interrupted by Ctrl-C at a round boundary (resume with ``--resume``). ``sweep`` exits
+with 0 when every cell completed, 1 when a cell failed, else 3 or 130 as ``run``.
 
 Example:
     agentsim run donor-game --seed 1 --out runs --set generations=10
     agentsim run --resume runs/donor-game-seed1-20261126-093000 --set generations=20
-    agentsim report runs/donor-game-seed1-20261126-093000
+    agentsim report runs/donor-game-seed1-20261126-093000 --html
+    agentsim sweep donor-game --seeds 0..9 --set env.multiplier=2,4 --out runs
+    agentsim report runs/donor-game-sweep-20261126-093000
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from typing import Any, NoReturn
 from agentsim import __version__
 from agentsim.core.errors import ConfigError, UserError
 
+EXIT_FAILED = 1
 EXIT_USER_ERROR = 2
 EXIT_STOPPED = 3
 EXIT_INTERRUPTED = 130  # the shell's convention for SIGINT
@@ -54,10 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("envs", help="list registered environments")
     sub.add_parser("agents", help="list registered agent kinds")
     sub.add_parser("experiments", help="list runnable experiments")
+    settings = settings_help()
     run = sub.add_parser(
         "run",
         help="run an experiment into a new run directory (or --resume one)",
-        epilog=settings_help(),
+        epilog=settings,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     run.add_argument(
@@ -66,12 +71,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="experiment name, e.g. donor-game (see `experiments`); optional with --resume",
     )
     add_run_arguments(run)
+    add_sweep_parser(sub, settings)
     rpl = sub.add_parser("replay", help="re-execute a run from its LLM cache and compare events")
     rpl.add_argument("run_dir")
     rpl.add_argument("--quiet", action="store_true", help="no progress bar")
-    rep = sub.add_parser("report", help="print a text report of a run directory")
-    rep.add_argument("run_dir")
+    rep = sub.add_parser(
+        "report", help="report a run, or many runs (a sweep directory, several run directories)"
+    )
+    rep.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="a run directory; or a sweep directory, a folder of runs, several run directories",
+    )
     rep.add_argument("--json", action="store_true", help="print the statistics as JSON")
+    rep.add_argument(
+        "--html",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="FILE",
+        help="write a self-contained HTML report (default FILE: report.html in the run or "
+        "sweep directory)",
+    )
     show = sub.add_parser("show", help="print what an agent saw, answered, and how it was parsed")
     show.add_argument("run_dir")
     show.add_argument(
@@ -119,6 +141,70 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+SWEEP_HELP = """\
+Runs EXPERIMENT once per cell of a grid: every combination of the --set axes' values,
+times every seed. Each cell is an ordinary run directory (agentsim report works on it)
+under PARENT/EXPERIMENT-sweep-STAMP, whose sweep.json lists the cells.
+
+  --set KEY=V1,V2,...  a grid axis (values split on commas)
+  --set KEY=VALUE      one value: the same for every cell
+  --set KEY=A|B        a value list containing | is split on | only, for values with
+                       commas: run.population=a:6,b:6|a:4,b:8 is an axis of two
+                       populations, run.population=a:6,b:6| one fixed population
+  --seeds 0..99        inclusive range; also 0,3,7 or 0..9,20
+
+Cells with LLM agents (--model) run concurrently in this process on one event loop
+(--workers at once), sharing one rate limit and one llm.budget_* per provider; the ray
+backend refuses them. --resume skips completed cells, continues partial ones from their
+checkpoint and starts the rest; with --resume, --set takes only settings a resumed run
+may change (budgets, rate limits, run.episodes to extend every cell).
+
+examples:
+  agentsim sweep donor-game --seeds 0..3 --set env.multiplier=2,4 \\
+      --set run.generations=2 --set env.agents=4 --set env.rounds=2 --out runs
+  agentsim sweep --resume runs/donor-game-sweep-20261126-093000 --workers 2
+"""
+
+
+def add_sweep_parser(sub: Any, settings: str) -> None:
+    """The ``sweep`` subcommand's arguments; ``settings`` is the ``--set`` keys' help."""
+    sw = sub.add_parser(
+        "sweep",
+        help="run an experiment over a grid of settings and seeds (or --resume a sweep)",
+        description=SWEEP_HELP,
+        epilog=settings,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sw.add_argument("experiment", nargs="?", help="experiment name; optional with --resume")
+    sw.add_argument("--seeds", help="seeds: 0..99 (inclusive), 0,3,7 or 0..9,20 (default 0)")
+    sw.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2",
+        help="a setting (one value) or a grid axis (several values; see above); repeatable",
+    )
+    sw.add_argument("--out", default=None, help="parent folder of the sweep directory (runs)")
+    sw.add_argument("--resume", metavar="SWEEP_DIR", help="continue a stopped or killed sweep")
+    sw.add_argument(
+        "--backend",
+        choices=("local", "ray"),
+        default="local",
+        help="local: processes on this machine (default); ray: a Ray cluster",
+    )
+    sw.add_argument(
+        "--workers", type=int, default=None, help="cells at once (default: the CPU count)"
+    )
+    sw.add_argument("--address", help="Ray cluster address (default: start a local cluster)")
+    sw.add_argument("--model", help="LiteLLM model string for LLM agents (default: scripted)")
+    sw.add_argument("--api-base", help="API base URL for --model")
+    sw.add_argument(
+        "--dry-run", action="store_true", help="print the cells and the LLM estimate; run nothing"
+    )
+    sw.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``agentsim`` and ``python -m agentsim``; returns the exit status."""
     parser = build_parser()
@@ -160,10 +246,12 @@ def _dispatch(args: argparse.Namespace) -> int:
             print(f"{name:24s} {study.env_id:16s} {spec.description}")
     elif args.command == "run":
         return run_command(args.experiment, args)
+    elif args.command == "sweep":
+        return sweep_command(args)
     elif args.command == "replay":
         return replay_command(Path(args.run_dir), quiet=args.quiet)
     elif args.command == "report":
-        return _report(Path(args.run_dir), as_json=args.json)
+        return _report([Path(p) for p in args.paths], as_json=args.json, html=args.html)
     elif args.command == "show":
         return _show(Path(args.run_dir), args.decision)
     elif args.command == "shop":
@@ -247,6 +335,118 @@ def _resume(experiment: str | None, args: argparse.Namespace, overrides: list[st
         _preflight(config)
         _write_config(run, config.to_json())
         return _execute(run, config, quiet=args.quiet, start=point)
+
+
+def sweep_command(args: argparse.Namespace) -> int:
+    """``agentsim sweep``: plan, validate and run a new sweep, or ``--resume`` one."""
+    import os
+
+    from agentsim.runtime import sweep
+
+    if args.address is not None and args.backend != "ray":
+        raise UserError("--address names a Ray cluster: add --backend ray")
+    workers = (os.cpu_count() or 1) if args.workers is None else args.workers
+    if args.resume:
+        for flag, value in (("--seeds", args.seeds), ("--out", args.out), ("--model", args.model)):
+            if value is not None:
+                raise UserError(f"{flag} cannot change a resumed sweep; its sweep.json is fixed")
+        path = Path(args.resume)
+        plan = sweep.load(path)
+        _check_experiment(args.experiment, plan.experiment, args.resume)
+        extra = _resumable([*args.overrides, *_model_overrides(args)])
+    else:
+        if args.experiment is None:
+            raise UserError("sweep: name an experiment (see `agentsim experiments`) or --resume")
+        _model_overrides(args)  # refuses an empty --model
+        plan, configs = sweep.plan(
+            args.experiment,
+            args.seeds or "0",
+            args.overrides,
+            model=args.model,
+            api_base=args.api_base,
+        )
+        for config in {repr(c.llm): c for c in configs}.values():
+            _preflight(config, check_keys=not args.dry_run)
+        if args.dry_run:
+            print(_sweep_dry_run_text(plan, configs, sweep))
+            return 0
+        sweep.check_backend(args.backend, workers, llm=plan.uses_llm())
+        path = sweep.create(args.out or "runs", plan)
+        extra = [f"api_base={args.api_base}"] if args.api_base else []
+    if args.dry_run:
+        print(sweep.plan_table(plan))
+        return 0
+    return _run_sweep(path, plan, extra, args, workers=workers)
+
+
+def _run_sweep(
+    path: Path, plan: Any, extra: list[str], args: argparse.Namespace, *, workers: int
+) -> int:
+    from agentsim.runtime import sweep
+    from agentsim.runtime.progress import ProgressBar
+
+    print(f"sweep directory: {path} ({len(plan.cells)} cells)", flush=True)
+    bar = ProgressBar(f"{plan.experiment} cells", enabled=False if args.quiet else None)
+    finished = [0]
+
+    def done(outcome: Any) -> None:
+        finished[0] += 1
+        bar(finished[0], len(plan.cells))
+
+    bar(0, len(plan.cells))
+    outcomes = sweep.run_cells(
+        sweep.tasks(path, plan, extra),
+        backend=args.backend,
+        workers=workers,
+        address=args.address,
+        llm=plan.uses_llm(),
+        done=done,
+    )
+    print(sweep.results_table(plan, outcomes))
+    return _sweep_status(path, plan, outcomes)
+
+
+def _sweep_status(path: Path, plan: Any, outcomes: Sequence[Any]) -> int:
+    bad = [
+        (c.cell, o) for c, o in zip(plan.cells, outcomes, strict=True) if o.status != "completed"
+    ]
+    if not bad:
+        print(f"all {len(outcomes)} cells completed; sweep directory: {path}")
+        return 0
+    for cell, outcome in bad:
+        if outcome.status in ("failed", "stopped"):  # Ctrl-C needs no explanation per cell
+            print(f"agentsim: {cell} {outcome.status}: {outcome.message}", file=sys.stderr)
+    print(
+        f"agentsim: {len(bad)} of {len(outcomes)} cells did not complete "
+        f"({', '.join(cell for cell, _ in bad)}); resume with "
+        f"`agentsim sweep --resume {path}`",
+        file=sys.stderr,
+    )
+    statuses = {o.status for _, o in bad}
+    if "failed" in statuses:
+        return EXIT_FAILED
+    return EXIT_STOPPED if statuses == {"stopped"} else EXIT_INTERRUPTED
+
+
+def _sweep_dry_run_text(plan: Any, configs: Sequence[Any], sweep: Any) -> str:
+    e = sweep.estimate_total(configs)
+    lines = [sweep.plan_table(plan), ""]
+    cells = f"{len(configs)} cell" + ("s" if len(configs) != 1 else "")
+    if not e["calls"]:
+        lines.append(f"{cells}, scripted agents only: 0 LLM calls, $0.00")
+    else:
+        cost = (
+            "unknown (no price for this model)"
+            if e["cost_usd"] is None
+            else (f"${e['cost_usd']:.2f}")
+        )
+        lines.append(
+            f"{cells} with {plan.model}: {e['calls']} LLM calls (more if replies "
+            f"need re-asking), ~{e['prompt_tokens']:,} prompt + "
+            f"~{e['completion_tokens']:,} completion tokens, cost {cost}"
+        )
+    lines.append("nothing was run (dry run)")
+    return "\n".join(lines)
 
 
 def _check_experiment(named: str | None, actual: str, path: str) -> None:
@@ -391,28 +591,20 @@ def _print_run_result(path: Path, summary: dict[str, Any], study: Any) -> None:
     print(f"status: {summary['status']}; {study.episode_name}s: {summary['episodes_completed']}")
 
 
-def _report(path: Path, *, as_json: bool) -> int:
-    from agentsim.runtime.rundir import RunDir
-
-    run = RunDir.open(path)
+def _report(paths: list[Path], *, as_json: bool, html: str | None) -> int:
+    """``agentsim report``: one run directory's report, or many runs' (text, JSON or HTML)."""
     try:
-        from analysis.report import run_statistics, text_report
+        from analysis.report import report_json, report_text
     except ImportError:
         raise UserError("the analysis package is not installed (pip install -e .)") from None
-    events = run.file("events.jsonl")
-    if not events.is_file():
-        raise UserError(f"{path} has no events.jsonl yet")
     try:
-        config = run.config()
-        env_id = config.get("env_id")
-        text = (
-            json.dumps(
-                run_statistics(events, env_id if isinstance(env_id, str) else None), indent=2
-            )
-            if as_json
-            else text_report(events, config)
-        )
-    except ValueError as exc:  # a corrupt event log
+        if html is not None:
+            from analysis.html import write_html_report
+
+            print(f"HTML report: {write_html_report(paths, Path(html) if html else None)}")
+            return 0
+        text = json.dumps(report_json(paths), indent=2) if as_json else report_text(paths)
+    except ValueError as exc:  # a corrupt event log or summary
         raise UserError(str(exc)) from None
     print(text)
     return 0

@@ -31,6 +31,8 @@ Run:  python bench/debate_llm.py [--quick] [--latency S] [--repeats N] [--server
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 
 # Before anything imports litellm: no cost-map download, no phoning home, a dummy key.
@@ -40,7 +42,6 @@ os.environ.setdefault("OPENAI_API_KEY", "sk-local-bench")
 
 import argparse
 import asyncio
-import contextlib
 import datetime
 import importlib.metadata
 import json
@@ -271,7 +272,7 @@ def latency_bound(
     return rows
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="1 repeat, 10 debates, 50 ms")
     parser.add_argument("--latency", type=float, default=0.2, help="server latency, seconds")
@@ -283,7 +284,7 @@ def main() -> None:
     parser.add_argument(
         "--server-process", action="store_true", help="run the server in a child process"
     )
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     latency, reps, repeats = (
         (0.05, 10, 1) if args.quick else (args.latency, args.reps, args.repeats)
     )
@@ -313,6 +314,19 @@ def main() -> None:
     for name, value in rows:
         print(f"{name:<54} {value}")
     print(f"\n({time.perf_counter() - t0:.0f} s total)")
+
+
+def run(quick: bool = False) -> str:
+    """This benchmark's section of bench/RESULTS.md: its report, as ``main`` prints it.
+
+    ``quick``: the smoke run (--quick).
+    """
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        main(["--quick"] if quick else [])
+    title = (__doc__ or "").strip().splitlines()[0]
+    body = out.getvalue().strip()
+    return f"## `bench/debate_llm.py`\n\n{title}\n\n```text\n{body}\n```\n"
 
 
 if __name__ == "__main__":

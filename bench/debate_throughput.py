@@ -28,7 +28,9 @@ Run:  python bench/debate_throughput.py [--quick]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
+import io
 import os
 import platform
 import time
@@ -156,7 +158,7 @@ def measures() -> dict[str, Measure]:
     return out
 
 
-def run(seconds: float, repeats: int) -> dict[str, tuple[float, float]]:
+def measure_all(seconds: float, repeats: int) -> dict[str, tuple[float, float]]:
     """Best (steps/s, episodes/s) of each measure over interleaved rounds."""
     table = measures()
     for m in table.values():
@@ -197,12 +199,12 @@ def report(best: dict[str, tuple[float, float]]) -> None:
     print(f"  rps_v2: runner beyond bare loop                {1e6 / rps_run - 1e6 / rps_bare:8.1f}")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="short timings (smoke run)")
     parser.add_argument("--seconds", type=float, default=1.0, help="length of one timing")
     parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds (best of)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     seconds, repeats = (0.2, 1) if args.quick else (args.seconds, args.repeats)
     print("agentsim debate_v0 throughput benchmark (scripted debaters vs rps_v2)")
     print(f"date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}")
@@ -215,8 +217,21 @@ def main() -> None:
         f"pettingzoo {pettingzoo.__version__}; best of {repeats} x {seconds:g} s, interleaved"
     )
     t0 = time.perf_counter()
-    report(run(seconds, repeats))
+    report(measure_all(seconds, repeats))
     print(f"\n({time.perf_counter() - t0:.0f} s total)")
+
+
+def run(quick: bool = False) -> str:
+    """This benchmark's section of bench/RESULTS.md: its report, as ``main`` prints it.
+
+    ``quick``: the smoke run (--quick).
+    """
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        main(["--quick"] if quick else [])
+    title = (__doc__ or "").strip().splitlines()[0]
+    body = out.getvalue().strip()
+    return f"## `bench/debate_throughput.py`\n\n{title}\n\n```text\n{body}\n```\n"
 
 
 if __name__ == "__main__":

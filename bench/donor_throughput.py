@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import io
 import platform
 import tempfile
 import time
@@ -290,13 +292,13 @@ def end_to_end(n_agents, generations):
     }
 
 
-def main():
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="short timings (smoke run)")
     parser.add_argument(
         "--only", choices=("api", "rules", "end-to-end"), help="run one section (default: all)"
     )
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     seconds = 0.3 if args.quick else 2.0
     print(
         f"machine: {platform.machine()} {platform.processor() or ''}, "
@@ -334,6 +336,19 @@ def end_to_end_section(gens):
     print("\n[3] end to end, scripted population through run_experiment (record=summary)")
     for k, v in end_to_end(1_000, gens).items():
         print(f"  {k:48s} {v:14,.2f}" if isinstance(v, float) else f"  {k:48s} {v:>14}")
+
+
+def run(quick: bool = False) -> str:
+    """This benchmark's section of bench/RESULTS.md: its report, as ``main`` prints it.
+
+    ``quick``: the smoke run (--quick).
+    """
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        main(["--quick"] if quick else [])
+    title = (__doc__ or "").strip().splitlines()[0]
+    body = out.getvalue().strip()
+    return f"## `bench/donor_throughput.py`\n\n{title}\n\n```text\n{body}\n```\n"
 
 
 if __name__ == "__main__":

@@ -31,6 +31,8 @@ Run:  python bench/llm_concurrency.py [--quick]
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 
 # Before anything imports litellm: no cost-map download, no phoning home, a dummy key.
@@ -330,10 +332,10 @@ def throughput(tmp: Path, n: int, repeats: int) -> None:
     row("3", "server: requests / ok", f"{stats.get('requests', 0)} / {stats.get('ok', 0)}")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="fewer repeats (under a minute)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     litellm_version = importlib.metadata.version("litellm")
     print("agentsim LLM concurrency benchmark")
     print(f"date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}")
@@ -351,6 +353,19 @@ def main() -> None:
     print(f"{'section':<8} {'measure':<58} value")
     for section, measure, value in _rows:
         print(f"{section:<8} {measure:<58} {value}")
+
+
+def run(quick: bool = False) -> str:
+    """This benchmark's section of bench/RESULTS.md: its report, as ``main`` prints it.
+
+    ``quick``: the smoke run (--quick).
+    """
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        main(["--quick"] if quick else [])
+    title = (__doc__ or "").strip().splitlines()[0]
+    body = out.getvalue().strip()
+    return f"## `bench/llm_concurrency.py`\n\n{title}\n\n```text\n{body}\n```\n"
 
 
 if __name__ == "__main__":

@@ -27,6 +27,8 @@ Run:  python bench/norm_society_llm.py [--latency S] [--repeats N]
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 
 # Before anything imports litellm: no cost-map download, no phoning home, a dummy key.
@@ -110,11 +112,11 @@ def _reasks(records: list[dict[str, Any]], episode: int) -> int:
     return max(asks, default=1)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--latency", type=float, default=0.2, help="server latency, seconds")
     parser.add_argument("--repeats", type=int, default=3, help="timed eras (median reported)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     print("agentsim norm_society_v0 LLM era benchmark (loopback fake server)")
     print(f"date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}")
     print(
@@ -163,6 +165,19 @@ def main() -> None:
     print(f"\n{'measure':<48} value")
     for name, value in rows:
         print(f"{name:<48} {value}")
+
+
+def run(quick: bool = False) -> str:
+    """This benchmark's section of bench/RESULTS.md: its report, as ``main`` prints it.
+
+    ``quick``: the smoke run (--repeats 1).
+    """
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        main(["--repeats", "1"] if quick else [])
+    title = (__doc__ or "").strip().splitlines()[0]
+    body = out.getvalue().strip()
+    return f"## `bench/norm_society_llm.py`\n\n{title}\n\n```text\n{body}\n```\n"
 
 
 if __name__ == "__main__":

@@ -21,7 +21,9 @@ Run:  python bench/norm_society_throughput.py [--quick]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
+import io
 import os
 import platform
 import time
@@ -134,10 +136,10 @@ def end_to_end_rate(n, episodes):
     return n * SITUATIONS * episodes / (time.perf_counter() - t0), ""
 
 
-def main():
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="short timings (smoke run)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     seconds = 0.2 if args.quick else 1.5
     print(
         f"machine: {cpu_model()}, nproc {os.cpu_count()}, python {platform.python_version()}, "
@@ -165,6 +167,19 @@ def main():
         else:
             ms = 1e3 * n * SITUATIONS / rate
             print(f"| {n:,} | {episodes} | {rate:,.0f} | {ms:.1f} | {rate / rules[n]:.3f} |")
+
+
+def run(quick: bool = False) -> str:
+    """This benchmark's section of bench/RESULTS.md: its report, as ``main`` prints it.
+
+    ``quick``: the smoke run (--quick).
+    """
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        main(["--quick"] if quick else [])
+    title = (__doc__ or "").strip().splitlines()[0]
+    body = out.getvalue().strip()
+    return f"## `bench/norm_society_throughput.py`\n\n{title}\n\n```text\n{body}\n```\n"
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ Run:  python bench/web_shop_agents.py [--quick]
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import platform
 import time
 
@@ -88,12 +90,12 @@ def measure(env, agent, seconds):
     return steps / elapsed, in_agent / elapsed
 
 
-def main():
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="short timings (smoke run)")
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     seconds, repeats = (0.3, 1) if args.quick else (args.seconds, args.repeats)
     text_env = WebShopEnv(split="all", max_steps=MAX_STEPS)
     discrete_env = WebShopEnv(split="all", max_steps=MAX_STEPS, action_mode="discrete")
@@ -118,6 +120,19 @@ def main():
     print(f"  {'agent':22s} {'steps/s':>10s} {'agent %':>8s} {'vs baseline':>12s}")
     for kind, (rate, share) in best.items():
         print(f"  {kind:22s} {rate:10,.1f} {100 * share:8.1f} {rate / base:12.3f}")
+
+
+def run(quick: bool = False) -> str:
+    """This benchmark's section of bench/RESULTS.md: its report, as ``main`` prints it.
+
+    ``quick``: the smoke run (--quick).
+    """
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        main(["--quick"] if quick else [])
+    title = (__doc__ or "").strip().splitlines()[0]
+    body = out.getvalue().strip()
+    return f"## `bench/web_shop_agents.py`\n\n{title}\n\n```text\n{body}\n```\n"
 
 
 if __name__ == "__main__":

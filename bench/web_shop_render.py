@@ -21,6 +21,8 @@ Run:  python bench/web_shop_render.py [--quick]
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import platform
 import time
 
@@ -100,10 +102,10 @@ def browser_rows(shop, cycle, seconds):
     return rows
 
 
-def main():
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="short timings (smoke run)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     seconds = 0.5 if args.quick else 3.0
     print(f"machine: {platform.machine()}, python {platform.python_version()}")
     catalog = load_catalog()
@@ -120,6 +122,19 @@ def main():
         print(f"  {name:42s} {value:12,.1f} {value / base:20.4f}")
     if reason is not None:
         print(f"  browser rows skipped: {reason}")
+
+
+def run(quick: bool = False) -> str:
+    """This benchmark's section of bench/RESULTS.md: its report, as ``main`` prints it.
+
+    ``quick``: the smoke run (--quick).
+    """
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        main(["--quick"] if quick else [])
+    title = (__doc__ or "").strip().splitlines()[0]
+    body = out.getvalue().strip()
+    return f"## `bench/web_shop_render.py`\n\n{title}\n\n```text\n{body}\n```\n"
 
 
 if __name__ == "__main__":

@@ -58,6 +58,7 @@ Example:
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -71,6 +72,8 @@ from agentsim.core.records import Record, make_record, register_record_type
 from agentsim.games import donor
 
 _BIG = float(np.finfo(np.float64).max)
+# What step()'s fast path accepts: arrays of a float dtype (of shape (1,): checked apart).
+_KIND, _KIND_F = operator.attrgetter("dtype.kind"), {"f"}
 
 
 # pettingzoo ships no type information, so ParallelEnv is Any to mypy.
@@ -131,7 +134,7 @@ class DonorGameEnv(ParallelEnv[str, dict[str, Any], np.ndarray]):  # type: ignor
         self._live: frozenset[str] = frozenset()
         obs_space = self._observation_space()
         low = -1.0 if self.config.punishment == "costly" else 0.0
-        act_space = spaces.Box(low, 1.0, shape=(1,), dtype=np.float32)
+        act_space = _FractionBox(low, 1.0)
         self._obs_spaces = {a: obs_space for a in self.possible_agents}
         self._act_spaces = {a: act_space for a in self.possible_agents}
         self.np_random, _ = seeding.np_random(None)
@@ -141,6 +144,9 @@ class DonorGameEnv(ParallelEnv[str, dict[str, Any], np.ndarray]):  # type: ignor
         self.fraction_sum = np.zeros(n)
         self.donor_decisions = np.zeros(n, dtype=np.int64)
         self.punishments = np.zeros(n, dtype=np.int64)
+        self._position_cache: tuple[np.ndarray, np.ndarray] | None = None
+        self._costly = self.config.punishment == "costly"
+        self._seats = range(n)
 
     def _observation_space(self) -> spaces.Dict:
         cfg, n, d = self.config, self.config.agents, self.config.trace_depth
@@ -186,6 +192,7 @@ class DonorGameEnv(ParallelEnv[str, dict[str, Any], np.ndarray]):  # type: ignor
         self._live = frozenset(self.agents)
         # position -> seat: which seats form group A (first half) and group B.
         self._seat_of = self.np_random.permutation(self.config.agents).astype(np.int64)
+        self._schedule = _Schedule(self.config, self._seat_of, self._positions())
         self._step = 0
         self._games_final: list[np.ndarray] = []
         self.final_resources = np.zeros((0, self.config.agents))
@@ -199,6 +206,22 @@ class DonorGameEnv(ParallelEnv[str, dict[str, Any], np.ndarray]):  # type: ignor
         self._prepare_round()
         return self._observe(), self._infos()
 
+    def _positions(self) -> tuple[np.ndarray, np.ndarray]:
+        """Donor and recipient group positions of every step, ``(steps, pairs)`` each.
+
+        They depend on the config only, so they are built once per env.
+        """
+        if self._position_cache is None:
+            cfg = self.config
+            pairs = [
+                donor.round_pairs(cfg, g, r) for g in range(cfg.games) for r in range(cfg.rounds)
+            ]
+            self._position_cache = (
+                np.array([d for d, _ in pairs], dtype=np.int64).reshape(len(pairs), -1),
+                np.array([r for _, r in pairs], dtype=np.int64).reshape(len(pairs), -1),
+            )
+        return self._position_cache
+
     def _begin_game(self) -> None:
         self.state = donor.new_state(self.config)
 
@@ -211,15 +234,12 @@ class DonorGameEnv(ParallelEnv[str, dict[str, Any], np.ndarray]):  # type: ignor
         return self._step % self.config.rounds
 
     def _prepare_round(self) -> None:
-        donors, recipients = donor.round_pairs(self.config, self.game, self.round)
-        self._donors = self._seat_of[donors]
-        self._recipients = self._seat_of[recipients]
-        n = self.config.agents
-        self._partner = np.empty(n, dtype=np.int64)
-        self._partner[self._donors] = self._recipients
-        self._partner[self._recipients] = self._donors
-        self._is_donor = np.zeros(n, dtype=bool)
-        self._is_donor[self._donors] = True
+        # Views of the episode's schedule, built at reset: nothing is allocated per round.
+        k, sched = self._step, self._schedule
+        self._donors = sched.donors[k]
+        self._recipients = sched.recipients[k]
+        self._partner = sched.partner[k]
+        self._is_donor = sched.is_donor[k]
 
     def step(
         self, actions: dict[str, Any]
@@ -233,26 +253,24 @@ class DonorGameEnv(ParallelEnv[str, dict[str, Any], np.ndarray]):  # type: ignor
         if not self.agents:
             raise RuntimeError("donor_game_v0: the episode is over; call reset() first")
         signed = self._donor_actions(actions)
-        before = self.state.resources.copy()
-        self._last_at = (self.game, self.round)
-        self._last = donor.resolve_round(
-            self.config,
-            self.state,
-            self._donors,
-            self._recipients,
-            signed,
-            round_index=self.round,
-        )
-        r = self._last
-        self.fraction_sum[r.donors] += np.where(r.punish, 0.0, r.fraction)
-        self.donor_decisions[r.donors] += 1
-        self.punishments[r.donors] += r.punish
-        delta = self.state.resources - before
-        rewards = {a: float(delta[i]) for i, a in enumerate(self.possible_agents)}
+        resources = self.state.resources
+        before = resources.copy()
+        k, rnd = self._step, self.round
+        self._last_at = (self.game, rnd)
+        plan = donor.RoundPlan(rnd, self._donors, self._recipients, self._schedule.labels[k])
+        self._last = r = donor.apply_round(self.config, self.state, plan, signed)
+        self.donor_decisions += self._is_donor
+        if self._costly:
+            self.fraction_sum[r.donors] += np.where(r.punish, 0.0, r.fraction)
+            self.punishments[r.donors] += r.punish
+        else:  # nothing is punished: every fraction counts
+            self.fraction_sum[r.donors] += r.fraction
+        names = self.possible_agents
+        rewards = dict(zip(names, (resources - before).tolist(), strict=True))
         self._step += 1
         done = self._step >= self.config.games * self.config.rounds
         if self.round == 0:  # a game just ended
-            self._games_final.append(self.state.resources.copy())
+            self._games_final.append(resources.copy())
             self.final_resources = np.array(self._games_final)
             if not done:
                 self._begin_game()
@@ -261,14 +279,42 @@ class DonorGameEnv(ParallelEnv[str, dict[str, Any], np.ndarray]):  # type: ignor
             obs, infos = self._observe(), self._infos()
             self.agents = []
             self._live = frozenset()
-            flags = dict.fromkeys(self.possible_agents, True)
-            return obs, rewards, flags, dict.fromkeys(self.possible_agents, False), infos
+            flags = dict.fromkeys(names, True)
+            return obs, rewards, flags, dict.fromkeys(names, False), infos
         self._prepare_round()
-        flags = dict.fromkeys(self.possible_agents, False)
+        flags = dict.fromkeys(names, False)
         return self._observe(), rewards, flags, dict(flags), self._infos()
 
     def _donor_actions(self, actions: Any) -> np.ndarray:
         """The donors' signed fractions, after checking every given action (see module doc)."""
+        if type(actions) is dict:
+            fast = self._common_donor_actions(actions)
+            if fast is not None:
+                return fast
+        return self._checked_donor_actions(actions)
+
+    def _common_donor_actions(self, actions: dict[str, Any]) -> np.ndarray | None:
+        """The common case at array speed: every agent's action a finite float array ``(1,)``.
+
+        Returns None for anything else, which :meth:`_checked_donor_actions` then accepts or
+        rejects with the error the agent needs (the same result, only slower).
+        """
+        given = list(actions.values())
+        try:  # map() runs the check in C; a non-array raises AttributeError
+            if set(map(_KIND, given)) != _KIND_F:
+                return None
+            values = np.array(given)  # (agents, 1) only if every action has shape (1,)
+        except (AttributeError, ValueError):
+            return None
+        if values.shape != (len(given), 1) or list(actions) != self.possible_agents:
+            return None  # not every agent in seat order (or a shape other than (1,))
+        if not math.isfinite(sum(values[:, 0].tolist())):
+            return None  # a NaN or infinity (or finite values summing past the float range)
+        # Widening float16/32 to float64 is exact: the same values float(action[0]) gives.
+        signed: np.ndarray = values[self._donors, 0].astype(np.float64)
+        return signed
+
+    def _checked_donor_actions(self, actions: Any) -> np.ndarray:
         if not isinstance(actions, Mapping):
             raise ValueError(
                 "donor_game_v0: step() takes a dict {agent: action}, "
@@ -334,38 +380,49 @@ class DonorGameEnv(ParallelEnv[str, dict[str, Any], np.ndarray]):  # type: ignor
     # -- observations ----------------------------------------------------------------------
 
     def _observe(self) -> dict[str, dict[str, Any]]:
-        # Gather every agent's view with whole-population array operations, then hand out
-        # rows: the arrays are fresh each step, so the rows are never mutated afterwards.
-        s, p = self.state, self._partner
+        # The round's views are gathered once as whole-population arrays, fresh every step
+        # (agents may keep observations: nothing handed out is ever written again), and
+        # every agent gets rows and 0-d views of them. A seat's 0-d resources view is both
+        # its own_resources and its partner's partner_resources (same value, same array).
+        s, p, k = self.state, self._partner, self._step
         gen, game, rnd = np.array(self.generation, np.int64), self.game, self.round
-        own, theirs = s.resources.copy(), s.resources[p]
-        trace_len = s.chain_len[p].tolist()
-        chain = s.traces(p)
-        ints = chain[..., :3].astype(np.int64)
-        rounds, donors, recipients = ints[..., 0], ints[..., 1], ints[..., 2]
-        fractions = np.ascontiguousarray(chain[..., 3])
-        is_donor, partner = self._is_donor.tolist(), p.tolist()
+        own = s.resources.copy()
+        resources = [own[i, ...] for i in range(len(own))]
+        logged = s.trace_rows(p).T
+        labels = s.log_label[logged].astype(np.int64)  # (agents, depth, 3)
         return {
             name: {
                 "generation": gen,
                 "game": game,
                 "round": rnd,
                 "self": i,
-                "is_donor": int(is_donor[i]),
-                "partner": partner[i],
-                "own_resources": own[i : i + 1].reshape(()),
-                "partner_resources": theirs[i : i + 1].reshape(()),
-                "trace_length": trace_len[i],
-                "trace_round": rounds[i],
-                "trace_donor": donors[i],
-                "trace_recipient": recipients[i],
-                "trace_fraction": fractions[i],
+                "is_donor": acting,
+                "partner": j,
+                "own_resources": resources[i],
+                "partner_resources": resources[j],
+                "trace_length": length,
+                "trace_round": t_round,
+                "trace_donor": t_donor,
+                "trace_recipient": t_recipient,
+                "trace_fraction": t_fraction,
             }
-            for i, name in enumerate(self.possible_agents)
+            for name, i, acting, j, length, t_round, t_donor, t_recipient, t_fraction in zip(
+                self.possible_agents,
+                self._seats,
+                self._schedule.acting[k],
+                self._schedule.partners[k],
+                s.chain_len[p].tolist(),
+                labels[..., 0],
+                labels[..., 1],
+                labels[..., 2],
+                s.log_fraction[logged],
+                strict=True,
+            )
         }
 
     def _infos(self) -> dict[str, dict[str, Any]]:
-        return {a: {"acting": bool(self._is_donor[i])} for i, a in enumerate(self.possible_agents)}
+        acting = self._schedule.acting[self._step]
+        return {a: {"acting": d == 1} for a, d in zip(self.possible_agents, acting, strict=True)}
 
     # -- results, records, rendering -------------------------------------------------------
 
@@ -444,6 +501,55 @@ class DonorGameEnv(ParallelEnv[str, dict[str, Any], np.ndarray]):  # type: ignor
 
     def close(self) -> None:
         pass
+
+
+class _FractionBox(spaces.Box):
+    """The action space: a bounded float ``Box`` of shape (1,) that samples directly.
+
+    ``Box.sample`` sorts every coordinate into bounded or unbounded cases with a dozen array
+    operations (~20 us, most of a random policy's turn); for this box all that reduces to
+    one ``uniform`` draw between the bounds, made here with the bounds as floats: the same
+    draw from the same generator, so the same values for the same seed
+    (``tests/envs/test_aec_view.py`` checks it).
+    """
+
+    def __init__(self, low: float, high: float) -> None:
+        super().__init__(low, high, shape=(1,), dtype=np.float32)
+        self._bounds = (float(self.low[0]), float(self.high[0]))
+
+    def sample(self, mask: None = None, probability: None = None) -> np.ndarray:
+        if mask is not None or probability is not None:
+            return super().sample(mask, probability)
+        low, high = self._bounds
+        return self.np_random.uniform(low, high, (1,)).astype(np.float32)
+
+
+class _Schedule:
+    """One episode's pairs as seats, every step at once (``reset`` builds it)."""
+
+    def __init__(
+        self,
+        cfg: donor.DonorGameConfig,
+        seat_of: np.ndarray,
+        positions: tuple[np.ndarray, np.ndarray],
+    ) -> None:
+        self.donors = seat_of[positions[0]]  # (steps, pairs)
+        self.recipients = seat_of[positions[1]]
+        steps, n = len(self.donors), cfg.agents
+        rows = np.arange(steps)[:, None]
+        self.partner = np.empty((steps, n), dtype=np.int64)
+        self.partner[rows, self.donors] = self.recipients
+        self.partner[rows, self.recipients] = self.donors
+        self.is_donor = np.zeros((steps, n), dtype=bool)
+        self.is_donor[rows, self.donors] = True
+        # What donor.resolve_round labels each round's actions with, for donor.apply_round.
+        self.labels = np.empty((*self.donors.shape, 3))
+        self.labels[..., 0] = (np.arange(steps) % cfg.rounds)[:, None]
+        self.labels[..., 1] = self.donors
+        self.labels[..., 2] = self.recipients
+        # Per step, as the Python ints observations show: 1 if the seat donates; partners.
+        self.acting: list[list[int]] = self.is_donor.astype(np.int64).tolist()
+        self.partners: list[list[int]] = self.partner.tolist()
 
 
 def _short_repr(value: Any, limit: int = 60) -> str:

@@ -19,6 +19,7 @@ from agentsim.agents.llm.settings import LLMSettings
 from agentsim.agents.scripted.donor import STRATEGIES
 from agentsim.core.records import Record
 from agentsim.core.seeding import SeedStreams
+from agentsim.envs.donor_batch import play_batch
 from agentsim.envs.donor_game import FIELD_TYPES, RECORD_TYPES, DonorGameEnv
 from agentsim.envs.study import Estimate, Experiment, LLMBinding, Study, register_study
 from agentsim.games.donor import DonorGameConfig
@@ -174,6 +175,7 @@ STUDY = register_study(
         aliases={"generations": "episodes"},
         member_fields=("agent", "donor", "recipient"),
         seats_key="agents",
+        batch=play_batch,
         decisions_per_episode=lambda c: int(c.agents) // 2 * int(c.rounds) * int(c.games),
         llm=LLMBinding(
             context=_context,

@@ -51,10 +51,25 @@ def env_factory(env_id: str) -> Callable[..., Any]:
     return factory
 
 
-def make_env(env_id: str, **config: Any) -> Any:
+def make_env(env_id: str, api: str | None = None, **config: Any) -> Any:
     """Build a PettingZoo env (``ParallelEnv`` or ``AECEnv``) by id.
 
+    Args:
+        env_id: a registered id (:func:`list_envs`).
+        api: ``None`` for the env as registered; ``"aec"`` for its AEC view: a parallel
+            env wrapped in :func:`agentsim.envs.aec.aec_env` (turns as PettingZoo's
+            ``parallel_to_aec`` plays them, at less cost), an AEC env as it is.
+        **config: the env's settings.
+
     Raises:
-        ConfigError: (a ``ValueError``) for an unknown id or an invalid config value.
+        ConfigError: (a ``ValueError``) for an unknown id, an unknown ``api`` or an invalid
+            config value.
     """
-    return env_factory(env_id)(**config)
+    if api not in (None, "aec"):
+        raise ConfigError("api", api, [None, "aec"])
+    env = env_factory(env_id)(**config)
+    if api == "aec":
+        from agentsim.envs.aec import aec_env
+
+        return aec_env(env)
+    return env

@@ -21,7 +21,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -94,6 +94,64 @@ class PersistentState(Protocol):
     def env_state(self) -> dict[str, Any]: ...
 
     def restore_env_state(self, state: dict[str, Any]) -> None: ...
+
+
+@runtime_checkable
+class BatchCapable(Protocol):
+    """An agent that can decide for many seats at once (the scripted donor strategies).
+
+    Declaring ``decide_batch`` promises that deciding a batch gives, row by row, what
+    ``act`` gives for each observation alone. When every agent of an episode is
+    batch-capable and the study has a :attr:`Study.batch`, the loop plays the study's
+    vectorised episode instead of the PettingZoo one (same records, same results).
+    """
+
+    def decide_batch(self, batch: Any) -> Any: ...
+
+
+@dataclass(frozen=True)
+class BatchStep:
+    """One step of a vectorised episode, as the PettingZoo path records it.
+
+    Attributes:
+        decisions: ``(seat, Decision, observation)`` of the acting agents, in the order
+            the runner would ask them (empty when the run does not record decisions).
+        records: the env's records of the step (``pop_records``), seats not yet renamed.
+    """
+
+    decisions: Sequence[tuple[str, Any, Any]] = ()
+    records: Sequence[Record] = ()
+
+
+#: A vectorised episode: yields its steps and returns the episode's results.
+BatchPlay = Generator[BatchStep, None, EpisodeResults]
+
+
+class BatchEpisode(Protocol):
+    """A study's vectorised episode (its env's rules played as arrays).
+
+    ``batch(env, agents, *, seed, options, record, reset)`` plays the episode ``env``
+    would play with ``agents`` and returns a generator of its steps whose return value
+    holds the results (an :class:`EpisodeResults`, and :class:`Scored` for a study with
+    evolution), or None when it cannot play these agents (the runner then plays the
+    PettingZoo episode). ``reset(seat)`` resets a seat's agent with the seed the
+    PettingZoo episode gives it; the batch calls it (before its first step) for every
+    agent whose ``reset`` does something (deriving a seed is not free, and most scripted
+    agents ignore it). ``record`` is False when the run keeps no per-step records: the
+    steps may then be empty. A study whose env keeps state across episodes
+    (:class:`PersistentState`) leaves that state in ``env`` as the PettingZoo episode would.
+    """
+
+    def __call__(
+        self,
+        env: Any,
+        agents: Mapping[str, Any],
+        *,
+        seed: int | None,
+        options: Mapping[str, Any],
+        record: bool,
+        reset: Callable[[str], None],
+    ) -> BatchPlay | None: ...
 
 
 @runtime_checkable
@@ -232,6 +290,10 @@ class Study:
         fixed_seats: evolution only: seats are places (nodes of a network): survivors keep
             their seat and each child takes the seat of a removed member, instead of the
             survivors-then-children order.
+        batch: the study's vectorised episode (:class:`BatchEpisode`), played instead of
+            the PettingZoo episode when every agent is :class:`BatchCapable` (None: always
+            the PettingZoo episode). Its records and results must equal the PettingZoo
+            episode's for the same seed (``AGENTSIM_BATCH=off`` forces that path).
     """
 
     env_id: str
@@ -256,6 +318,7 @@ class Study:
     field_types: Mapping[str, FieldType] = field(default_factory=dict)
     reproducer: Callable[[Any, Mapping[str, Any], Any], Any] | None = None
     fixed_seats: bool = False
+    batch: BatchEpisode | None = None
 
     @property
     def offline_name(self) -> str:

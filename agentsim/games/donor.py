@@ -459,6 +459,25 @@ def play_games(
     return state
 
 
+def reset_rows(cfg: DonorGameConfig, state: DonorState, rows: IntArray) -> None:
+    """Start a new game on ``rows`` of a side-by-side state (endowments, no traces).
+
+    For games that do not run in step (a batch of independent episodes): the other rows
+    keep their resources and traces; the log keeps what their traces still show.
+    """
+    state.resources[rows] = float(cfg.endowment)
+    state.chain_len[rows] = 0
+    state.last_fraction[rows] = np.nan
+    state.latest[rows] = 0
+
+
+def schedule(cfg: DonorGameConfig) -> tuple[IntArray, IntArray]:
+    """Donor and recipient positions of every round of a generation, ``(games * rounds,
+    agents // 2)`` each, row ``game * rounds + round`` (see :func:`round_pairs`)."""
+    pairs = [round_pairs(cfg, g, r) for g in range(cfg.games) for r in range(cfg.rounds)]
+    return np.stack([d for d, _ in pairs]), np.stack([r for _, r in pairs])
+
+
 def generation_scores(cfg: DonorGameConfig, final_resources: FloatArray) -> FloatArray:
     """Selection score per agent from the (games, agents) array of final resources."""
     if cfg.selection_score == "paper":

@@ -6,13 +6,16 @@ exists. :func:`build_context` builds one model stack per run (record -> prompt l
 cache -> budget -> retry -> rate limit -> LiteLLM) and hands it to the study's context
 builder (its prompts and rules). The rate
 limiter is shared by every run in the process that uses the same model and limits, so
-several seeds run concurrently without exceeding a provider's limits.
+several seeds run concurrently without exceeding a provider's limits. Inside
+:func:`shared_budgets` (a sweep's LLM cells), the runs' budgets are shared too: one per
+provider and endpoint, charged with what every run spent before.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
@@ -31,6 +34,10 @@ from agentsim.llm.pricing import Prices
 from agentsim.llm.wrappers import Budget, RateLimiter
 
 _LIMITERS: dict[tuple[Any, ...], RateLimiter] = {}
+#: The budgets shared by the runs of a sweep, by provider (see :func:`shared_budgets`).
+_SHARED_BUDGETS: ContextVar[dict[tuple[str, str | None], Budget] | None] = ContextVar(
+    "agentsim_shared_budgets", default=None
+)
 _PRICE_KEYS = "llm.price_in_per_mtok and llm.price_out_per_mtok"
 
 
@@ -190,8 +197,11 @@ def _check_budget_is_priced(settings: LLMSettings) -> None:
 
 
 def shared_limiter(settings: LLMSettings) -> RateLimiter:
-    """The process-wide limiter for this model and these limits."""
-    key = (settings.model, settings.api_base, settings.concurrency, settings.rpm, settings.tpm)
+    """The process-wide limiter for this model and these limits (inside
+    :func:`shared_budgets`: for this provider and endpoint, whatever the model)."""
+    limits = (settings.concurrency, settings.rpm, settings.tpm)
+    shared = _SHARED_BUDGETS.get() is not None
+    key = (*(_provider_key(settings) if shared else (settings.model, settings.api_base)), *limits)
     if key not in _LIMITERS:
         _LIMITERS[key] = RateLimiter(
             max_concurrency=settings.concurrency,
@@ -199,6 +209,56 @@ def shared_limiter(settings: LLMSettings) -> RateLimiter:
             tokens_per_minute=settings.tpm,
         )
     return _LIMITERS[key]
+
+
+@contextlib.contextmanager
+def shared_budgets() -> Iterator[dict[tuple[str, str | None], Budget]]:
+    """Within this block (and the asyncio tasks started in it), runs share one budget per
+    provider and endpoint instead of one each: the sweep's ``llm.budget_*`` limits hold for
+    all its cells together.
+
+    The first run of a provider sets the limits (a sweep gives every cell the same ones);
+    each run adds what it spent before (a resumed run) with its ``already_spent``, and a
+    completed run that does not run again through :func:`count_shared_spending`.
+
+    Yields:
+        The shared budgets, by ``(provider prefix, endpoint)``.
+    """
+    token = _SHARED_BUDGETS.set({})
+    try:
+        yield _SHARED_BUDGETS.get() or {}
+    finally:
+        _SHARED_BUDGETS.reset(token)
+
+
+def _provider_key(settings: LLMSettings) -> tuple[str, str | None]:
+    from agentsim.llm.types import safe_api_base
+
+    return (settings.model or "").partition("/")[0], safe_api_base(settings.api_base)
+
+
+def _shared_budget(settings: LLMSettings) -> Budget | None:
+    shared = _SHARED_BUDGETS.get()
+    if shared is None:
+        return None
+    key = _provider_key(settings)
+    if key not in shared:
+        shared[key] = Budget(settings.budget_calls, settings.budget_tokens, settings.budget_usd)
+    return shared[key]
+
+
+def count_shared_spending(settings: LLMSettings, spent: Mapping[str, float]) -> None:
+    """Charge a shared budget (inside :func:`shared_budgets` only) with a run's past spending."""
+    budget = _shared_budget(settings)
+    if budget is not None:
+        _charge(budget, spent)
+
+
+def _charge(budget: Budget, spent: Mapping[str, float]) -> None:
+    budget.calls += int(spent["calls"])
+    budget.prompt_tokens += int(spent["prompt_tokens"])
+    budget.completion_tokens += int(spent["completion_tokens"])
+    budget.usd += float(spent["usd"])
 
 
 #: The episode whose calls the current task makes (set by the loop when episodes run
@@ -274,12 +334,11 @@ def build_context(
         from agentsim.llm.local import ensure_local_provider
 
         ensure_local_provider()
-    budget = Budget(settings.budget_calls, settings.budget_tokens, settings.budget_usd)
+    budget = _shared_budget(settings)
+    if budget is None:
+        budget = Budget(settings.budget_calls, settings.budget_tokens, settings.budget_usd)
     if already_spent:
-        budget.calls = int(already_spent["calls"])
-        budget.prompt_tokens = int(already_spent["prompt_tokens"])
-        budget.completion_tokens = int(already_spent["completion_tokens"])
-        budget.usd = float(already_spent["usd"])
+        _charge(budget, already_spent)
     model = build_model(
         settings.model,
         api_base=settings.api_base,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar, cast
@@ -113,7 +114,7 @@ class DonorStrategy(abc.ABC):
 
     def params(self) -> dict[str, Any]:
         """JSON-ready parameters (the fields of the dataclass)."""
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+        return {name: getattr(self, name) for name in _field_names(type(self))}
 
     def mutated_params(self, rng: np.random.Generator, sigma: float) -> dict[str, Any]:
         """Parameters of a child: each bounded parameter moved by N(0, sigma*width), clipped.
@@ -123,12 +124,22 @@ class DonorStrategy(abc.ABC):
         allow). The random draws are the same either way, so streams stay aligned.
         """
         params = self.params()
-        for key, (low, high) in self.BOUNDS.items():
-            value = params[key] + rng.normal(0.0, sigma * (high - low))
+        if not self.BOUNDS:
+            return params
+        # The numbers rng.normal(0.0, scale) draws, one per parameter in order (numpy's
+        # normal is loc + scale * standard normal), without its per-call cost.
+        scales = np.array([sigma * (high - low) for low, high in self.BOUNDS.values()])
+        draws = (0.0 + scales * rng.standard_normal(len(scales))).tolist()
+        for (key, (low, high)), draw in zip(self.BOUNDS.items(), draws, strict=True):
             if key in self.ENV_REQUIREMENTS and params[key] == 0:
                 continue
-            params[key] = float(np.clip(value, low, high))
+            params[key] = float(min(max(params[key] + draw, low), high))
         return params
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 @dataclass
@@ -359,6 +370,78 @@ class RandomDonor(DonorStrategy):
         return self._rng.uniform(low, high, size=len(batch.length))
 
 
+#: A rule that decides each row of a batch by its own agent's parameters:
+#: ``rule(params, batch)`` with ``params[name]`` a ``(b,)`` array of that parameter per row.
+RowRule = Callable[[Mapping[str, FloatArray], TraceBatch], FloatArray]
+
+
+def row_rule(kind: type) -> RowRule | None:
+    """The rule of a built-in stateless kind vectorised over agents (None for others).
+
+    Row ``i`` of ``rule(params, batch)`` is, bit for bit, what an agent of exactly this
+    kind with the parameters of row ``i`` decides for that row alone (its ``act``), so a
+    population whose members all differ (after mutation) is still decided in one call
+    per kind. Subclasses get None: they may change the rule.
+    """
+    return _ROW_RULES.get(kind)
+
+
+def _fixed_rows(params: Mapping[str, FloatArray], batch: TraceBatch) -> FloatArray:
+    return np.array(params["fraction"], dtype=np.float64)
+
+
+def _constant_rows(value: float) -> RowRule:
+    def rule(params: Mapping[str, FloatArray], batch: TraceBatch) -> FloatArray:
+        return np.full(len(batch.length), value)
+
+    return rule
+
+
+def _image_rows(
+    good: npt.NDArray[np.bool_], params: Mapping[str, FloatArray], batch: TraceBatch
+) -> FloatArray:
+    out = np.where(good, params["generosity"], -params["punish"])
+    return np.where(batch.length > 0, out, params["initial"])
+
+
+def _image_scoring_rows(params: Mapping[str, FloatArray], batch: TraceBatch) -> FloatArray:
+    if batch.fraction.shape[1]:
+        good = batch.fraction[:, 0] >= params["threshold"]
+    else:
+        good = np.ones(len(batch.length), dtype=bool)
+    return _image_rows(good, params, batch)
+
+
+def _standing_rows(params: Mapping[str, FloatArray], batch: TraceBatch) -> FloatArray:
+    # Standing.good with a threshold per row (its table is this rule, tabulated).
+    valid = batch.valid()
+    next_good = np.ones(len(batch.length), dtype=bool)
+    for k in range(batch.fraction.shape[1] - 1, -1, -1):
+        good_k = (batch.fraction[:, k] >= params["threshold"]) | ~next_good
+        next_good = np.where(valid[:, k], good_k, True)
+    return _image_rows(next_good, params, batch)
+
+
+def _trace_average_rows(params: Mapping[str, FloatArray], batch: TraceBatch) -> FloatArray:
+    # TraceAverage.decide_batch with _TraceWeights built per row: the same operations on
+    # the same layouts, so each row's bits are those of its agent's own call.
+    depth = batch.fraction.shape[1]
+    length = np.clip(batch.length, 0, depth)
+    entries = np.arange(depth)
+    weights = params["decay"][:, None] ** entries * (entries[None, :] < length[:, None])
+    total = weights.sum(axis=1)
+    known = total > 0
+    if depth < _SEQUENTIAL_SUM_DEPTH:
+        weights = np.asfortranarray(weights)
+    np.multiply(weights, batch.fraction.clip(0.0, 1.0), out=weights)
+    mean = np.add.reduce(weights, axis=1)
+    mean /= np.where(known, total, 1.0)
+    mean += params["bonus"]
+    floor, cap = params["floor"], params["cap"]
+    mean.clip(np.minimum(floor, cap), np.maximum(floor, cap), out=mean)
+    return np.where(known, mean, params["initial"])
+
+
 STRATEGIES: tuple[type[DonorStrategy], ...] = (
     FixedFraction,
     Defector,
@@ -368,3 +451,12 @@ STRATEGIES: tuple[type[DonorStrategy], ...] = (
     TraceAverage,
     RandomDonor,
 )
+
+_ROW_RULES: dict[type, RowRule] = {
+    FixedFraction: _fixed_rows,
+    Defector: _constant_rows(0.0),
+    Cooperator: _constant_rows(1.0),
+    ImageScoring: _image_scoring_rows,
+    Standing: _standing_rows,
+    TraceAverage: _trace_average_rows,
+}

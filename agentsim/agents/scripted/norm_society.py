@@ -30,7 +30,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -93,6 +93,12 @@ class TraitAgent:
             self._z = self.after_feedback(z, observation)
             return Decision(action=np.zeros(z.shape, np.float32))
         return Decision(action=z.astype(np.float32))
+
+    def decide_batch(self, observations: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """Actions for a sequence of this agent's observations, one after another (as
+        ``act``; the agent's state moves along). For a whole population at once, see
+        :func:`act_population`."""
+        return np.stack([self.act(o).action for o in observations])
 
     def _ensure(self, observation: Mapping[str, Any]) -> np.ndarray:
         d = int(np.asarray(observation["neighbours"]).reshape(-1).shape[0])
@@ -173,3 +179,74 @@ class Reflective(TraitAgent):
 
 #: The scripted kinds, for registration.
 NORM_AGENTS: tuple[type[TraitAgent], ...] = (Evolutionary, Static, Reflective)
+
+
+def act_population(agents: Sequence[TraitAgent], observations: Sequence[Mapping[str, Any]]) -> Any:
+    """Every agent's action for its observation of one round, as a ``(n, d)`` float32 array.
+
+    Row ``i`` is, bit for bit, ``agents[i].act(observations[i]).action``, and each agent's
+    state (traits, generator, memory) ends where ``act`` leaves it: each agent draws its
+    own noise from its own generator; everything else is done for all rows at once. All
+    observations must be of the same phase (the env's rounds are). Agents of other
+    classes than the built-in kinds (subclasses may change the hooks) act one by one.
+    """
+    out: list[Any] = [None] * len(agents)
+    rows = [i for i, a in enumerate(agents) if type(a) in _VECTORISED]
+    for i in (i for i, a in enumerate(agents) if type(a) not in _VECTORISED):
+        out[i] = agents[i].act(observations[i]).action
+    if rows:
+        vectors = _act_rows([agents[i] for i in rows], [observations[i] for i in rows])
+        for i, row in zip(rows, vectors, strict=True):
+            out[i] = row
+    return np.stack(out)
+
+
+def _act_rows(agents: list[TraitAgent], observations: list[Mapping[str, Any]]) -> Any:
+    z = np.stack([a._ensure(o) for a, o in zip(agents, observations, strict=True)])
+    phase = int(observations[0]["phase"])
+    if phase == SITUATION:
+        z = _conform(agents, observations, z)
+        noise = [a._rng.normal(0.0, a.noise, z.shape[1:]) for a in agents]
+        action = np.clip(z + np.stack(noise), 0.0, 1.0).astype(np.float32)
+    elif phase == FEEDBACK:
+        z = _reflect(agents, observations, z)
+        action = np.zeros(z.shape, np.float32)
+    else:
+        action = z.astype(np.float32)
+    for a, row in zip(agents, z, strict=True):
+        a._z = row
+    return action
+
+
+def _conform(agents: list[TraitAgent], observations: list[Mapping[str, Any]], z: Any) -> Any:
+    """:meth:`Evolutionary.before_situation` for every row that conforms this round."""
+    moves = [
+        i
+        for i, (a, o) in enumerate(zip(agents, observations, strict=True))
+        if isinstance(a, Evolutionary) and a.conformity > 0 and int(o["neighbours_known"])
+    ]
+    if not moves:
+        return z
+    k = np.array([agents[i].conformity for i in moves])[:, None]  # type: ignore[attr-defined]
+    means = np.stack([np.asarray(observations[i]["neighbours"], np.float64) for i in moves])
+    z = z.copy()
+    z[moves] = (1.0 - k) * z[moves] + k * means
+    return z
+
+
+def _reflect(agents: list[TraitAgent], observations: list[Mapping[str, Any]], z: Any) -> Any:
+    """:meth:`Reflective.after_feedback` for every reflective row."""
+    rows = [i for i, a in enumerate(agents) if isinstance(a, Reflective)]
+    if not rows:
+        return z
+    advice = np.stack([np.asarray(observations[i]["advice"], np.float64) for i in rows])
+    lr = np.array([agents[i].lr for i in rows])[:, None]  # type: ignore[attr-defined]
+    for i in rows:
+        score = observations[i]["score"]
+        agents[i].memory = float(np.asarray(score).reshape(-1)[0])  # type: ignore[attr-defined]
+    z = z.copy()
+    z[rows] = np.clip(z[rows] + lr * 0.5 * advice, 0.0, 1.0)
+    return z
+
+
+_VECTORISED = frozenset(NORM_AGENTS)

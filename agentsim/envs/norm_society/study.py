@@ -27,6 +27,7 @@ from agentsim.agents.llm.settings import LLMSettings
 from agentsim.agents.scripted.norm_society import NORM_AGENTS
 from agentsim.core.errors import ConfigError
 from agentsim.core.records import Record
+from agentsim.envs.norm_society.batch import play_batch
 from agentsim.envs.norm_society.catalogue import PERSONA_LISTS, load_bank
 from agentsim.envs.norm_society.config import NormSocietyConfig
 from agentsim.envs.norm_society.env import FIELD_TYPES, RECORD_FIELDS, NormSocietyEnv
@@ -197,5 +198,6 @@ STUDY = register_study(
         check=_check,
         reproducer=reproducer,
         fixed_seats=True,
+        batch=play_batch,
     )
 )
