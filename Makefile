@@ -28,8 +28,8 @@ demo: install
 	$(BIN)/python scenarios/donor_game.py --seed $(SEED) --out $(OUT)
 
 lint: install-dev
-	$(BIN)/ruff check agentsim analysis scenarios tests bench
-	$(BIN)/ruff format --check agentsim analysis scenarios tests bench
+	$(BIN)/ruff check agentsim analysis scenarios tests bench examples
+	$(BIN)/ruff format --check agentsim analysis scenarios tests bench examples
 	$(BIN)/lint-imports  # DESIGN.md's layers: the contracts in pyproject.toml
 
 typecheck: install-dev

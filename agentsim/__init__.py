@@ -1,15 +1,16 @@
 """agentsim: multi-agent social simulation with scripted, RL and LLM agents.
 
-Public entry points: :func:`make_env`, :func:`list_envs`, :class:`Agent`,
-:class:`Decision`, :func:`run_episode`, :func:`make_agent`; a new environment registers
-its :class:`Study` with :func:`register_study`; the command line is
-``agentsim.cli.main(argv)``.
+Public entry points: :func:`make_env`, :func:`make_gym_env`, :func:`list_envs`,
+:class:`Agent`, :class:`Decision`, :func:`run_episode`, :func:`make_agent`,
+:class:`PolicyAgent` (a trained policy as an agent); a new environment registers its
+:class:`Study` with :func:`register_study`; the command line is ``agentsim.cli.main(argv)``.
 """
 
 import importlib
 import types
 
 from agentsim.agents.base import Agent, Decision, Usage
+from agentsim.agents.policy import PolicyAgent
 from agentsim.agents.registry import register_agent
 from agentsim.envs.gym_view import make_gym_env
 from agentsim.envs.registry import list_envs, make_env, register_env
@@ -33,6 +34,7 @@ __all__ = [
     "Estimate",
     "Experiment",
     "LLMBinding",
+    "PolicyAgent",
     "Study",
     "Usage",
     "agent_kinds",

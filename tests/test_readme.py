@@ -82,6 +82,7 @@ SLOW = (
     "agentsim run debate --model offline/debate",
     "agentsim run donor-game --model offline/donor",
     "python scenarios/debate.py --topics all",
+    "python scenarios/train_rl_donor.py",
 )
 
 

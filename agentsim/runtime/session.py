@@ -282,7 +282,8 @@ def _on_processes(
     with ProcessPoolExecutor(
         min(workers, len(cell_tasks)), context, _init_worker, (shared,)
     ) as pool:
-        futures = {pool.submit(_worker_execute, t): t for t in cell_tasks}
+        with _workers_skip_main():  # the workers start here, one per submit
+            futures = {pool.submit(_worker_execute, t): t for t in cell_tasks}
         pending: set[Future[Outcome]] = set(futures)
         try:
             while pending:
@@ -297,6 +298,29 @@ def _on_processes(
             pool.shutdown(wait=False, cancel_futures=True)
             raise
     return [outcomes[t.path] for t in cell_tasks]
+
+
+@contextlib.contextmanager
+def _workers_skip_main() -> Iterator[None]:
+    """Spawned workers do not run the parent's ``__main__`` script again.
+
+    A spawned process imports the parent's main script (as ``__mp_main__``) unless the
+    script is hidden, so a user's script that calls the sweep without an
+    ``if __name__ == "__main__":`` guard would start a new sweep in every worker. Cells
+    need nothing from ``__main__``: hide it while the workers start.
+    """
+    main = sys.modules.get("__main__")
+    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if main and k in main.__dict__}
+    try:
+        if main is not None:
+            main.__dict__.pop("__file__", None)
+            main.__spec__ = None
+        yield
+    finally:
+        if main is not None:
+            main.__dict__.update(saved)
+            if "__spec__" not in saved:
+                main.__dict__.pop("__spec__", None)
 
 
 def _future_outcome(future: Future[Outcome], task: RunTask) -> Outcome:

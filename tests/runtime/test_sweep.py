@@ -346,3 +346,26 @@ def test_a_value_with_commas_split_by_mistake_gets_the_bar_hint(tmp_path, capsys
     assert f"--set 'run.population={population}|'" in capsys.readouterr().err
     assert main([*args, "--set", f"run.population={population}|"]) == 0
     assert "1 cell, scripted agents only" in capsys.readouterr().out
+
+
+def test_a_script_without_a_main_guard_runs_one_sweep_on_worker_processes(tmp_path):
+    # Spawned workers import the parent's main script unless it is hidden from them: a
+    # script that calls the sweep at top level would start a new sweep in every worker.
+    script = tmp_path / "my_sweep.py"
+    script.write_text(
+        "from agentsim.cli import main\n"
+        "main(['sweep', 'donor-game', '--seeds', '0..1', '--workers', '2', '--quiet',\n"
+        "      '--set', 'run.generations=2', '--set', 'env.agents=4', '--set', 'env.rounds=2',\n"
+        "      '--out', 'out'])\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    (sweep_dir,) = (tmp_path / "out").iterdir()  # one sweep, not one per worker
+    statuses = [
+        json.loads((sweep_dir / c / "summary.json").read_text())["status"]
+        for c in ("c0000", "c0001")
+    ]
+    assert statuses == ["completed", "completed"]
