@@ -8,6 +8,11 @@ generation, and between generations the loop selects survivors by the env's ``sc
 and creates new members through the reproduction hook (scripted mutation, or the study's
 LLM cultural transmission).
 
+When every agent of an episode is batch-capable (``decide_batch``: scripted populations)
+and the study declares a vectorised episode (``Study.batch``), the loop plays that instead
+of PettingZoo's dict API: the same records and results, much faster.
+``AGENTSIM_BATCH=off`` forces the PettingZoo path (:func:`batch_mode`).
+
 A checkpoint after every episode records the members, the event log's length and
 sha256, and a digest of the decision-relevant config (everything but the documented
 resumable keys and ``generations``); :func:`resume_point` checks all three before a run

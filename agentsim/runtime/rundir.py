@@ -40,11 +40,14 @@ _CHUNK = 1 << 20
 _MAX_SUFFIX = 100_000
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON so a crash leaves either the old or the new file, never half of one."""
+def write_json_atomic(path: Path, data: Any, *, indent: int | None = 2) -> None:
+    """Write JSON so a crash leaves either the old or the new file, never half of one.
+
+    ``indent=None`` writes one compact line through the C encoder (an indented dump goes
+    through the pure-Python one: tens of ms for a 1,000-member checkpoint)."""
     tmp = path.with_suffix(path.suffix + ".tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2, sort_keys=True, allow_nan=False)
+        fh.write(json.dumps(data, indent=indent, sort_keys=True, allow_nan=False))
         fh.write("\n")
         fh.flush()
         os.fsync(fh.fileno())
@@ -242,7 +245,8 @@ class RunDir:
         return _read_object(self.file(CHECKPOINT))
 
     def write_checkpoint(self, state: dict[str, Any]) -> None:
-        write_json_atomic(self.file(CHECKPOINT), state)
+        # Written after every episode: compact (machine state, read by --resume).
+        write_json_atomic(self.file(CHECKPOINT), state, indent=None)
 
     def summary(self) -> dict[str, Any] | None:
         return _read_object(self.file(SUMMARY))
