@@ -36,6 +36,7 @@ PROMPT_VARIANTS = (
 )
 BACKENDS = ("inprocess", "browser")
 ACTION_MODES = ("text", "discrete")
+OBSERVATIONS = ("text", "features")
 TYPE_MODES = ("replace", "append")
 JUDGES = ("rule", "llm")
 AUDIT_JUDGES = ("", "rule", "llm")
@@ -44,6 +45,8 @@ USER_VOICES = ("query", "model")
 MAX_STEPS = 50
 #: The bound of the text observation space; ``obs_cap`` may only lower it.
 MAX_OBS_CHARS = 100_000
+#: Bounds of ``feature_dims`` (hash buckets per text in ``observation="features"``).
+FEATURE_DIMS = (4, 1024)
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,12 @@ class WebShopConfig:
             (Playwright driving Chromium on the served pages).
         action_mode: ``text`` (the agent's reply) or ``discrete`` (an index into the
             page's available actions, with an action mask; for RL).
+        observation: ``text`` (the page tree, URL, objective and previous action as
+            strings, for language models) or ``features`` (fixed-size numpy arrays only:
+            hashed bags of words of the objective, the previous action and each action
+            slot, the page type, the action mask; what Stable-Baselines3 can digest; needs
+            ``action_mode="discrete"``; see :mod:`agentsim.envs.web_shop.features`).
+        feature_dims: hash buckets per text in ``observation="features"``.
         obs_cap: characters of the page tree shown; longer trees end with an explicit
             truncation line.
         type_mode: ``replace`` (``type`` fills the field, BrowserGym) or ``append``
@@ -86,6 +95,8 @@ class WebShopConfig:
     max_errors: int = 3
     backend: str = "inprocess"
     action_mode: str = "text"
+    observation: str = "text"
+    feature_dims: int = 64
     obs_cap: int = 16_000
     type_mode: str = "replace"
     judge: str = "rule"
@@ -102,6 +113,13 @@ class WebShopConfig:
         check_number("max_errors", self.max_errors, low=1, high=MAX_STEPS, integer=True)
         check_choice("backend", self.backend, BACKENDS)
         check_choice("action_mode", self.action_mode, ACTION_MODES)
+        check_choice("observation", self.observation, OBSERVATIONS)
+        if self.observation == "features" and self.action_mode != "discrete":
+            raise ConfigError(
+                "observation", self.observation, "text, or features with action_mode='discrete'"
+            )
+        low, high = FEATURE_DIMS
+        check_number("feature_dims", self.feature_dims, low=low, high=high, integer=True)
         check_number("obs_cap", self.obs_cap, low=200, high=MAX_OBS_CHARS, integer=True)
         check_choice("type_mode", self.type_mode, TYPE_MODES)
         check_choice("judge", self.judge, JUDGES)
