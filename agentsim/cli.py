@@ -31,7 +31,7 @@ import sys
 import textwrap
 import threading
 import typing
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn
@@ -46,6 +46,15 @@ EXIT_INTERRUPTED = 130  # the shell's convention for SIGINT
 
 
 class _Parser(argparse.ArgumentParser):
+    #: Builds the epilog when help is printed: the settings help loads every study (most of
+    #: a second), which a plain ``agentsim run`` must not pay.
+    lazy_epilog: Callable[[], str] | None = None
+
+    def format_help(self) -> str:
+        if self.lazy_epilog is not None:
+            self.epilog, self.lazy_epilog = self.lazy_epilog(), None
+        return super().format_help()
+
     def error(self, message: str) -> NoReturn:
         # argparse's default prints the whole usage; one line is easier to act on.
         self.exit(EXIT_USER_ERROR, f"{self.prog}: error: {message} (see --help)\n")
@@ -58,11 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("envs", help="list registered environments")
     sub.add_parser("agents", help="list registered agent kinds")
     sub.add_parser("experiments", help="list runnable experiments")
-    settings = settings_help()
     run = sub.add_parser(
         "run",
         help="run an experiment into a new run directory (or --resume one)",
-        epilog=settings,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     run.add_argument(
@@ -70,8 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="?",
         help="experiment name, e.g. donor-game (see `experiments`); optional with --resume",
     )
+    run.lazy_epilog = settings_help
     add_run_arguments(run)
-    add_sweep_parser(sub, settings)
+    add_sweep_parser(sub)
     rpl = sub.add_parser("replay", help="re-execute a run from its LLM cache and compare events")
     rpl.add_argument("run_dir")
     rpl.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -166,15 +174,15 @@ examples:
 """
 
 
-def add_sweep_parser(sub: Any, settings: str) -> None:
-    """The ``sweep`` subcommand's arguments; ``settings`` is the ``--set`` keys' help."""
+def add_sweep_parser(sub: Any) -> None:
+    """The ``sweep`` subcommand's arguments (its epilog: the ``--set`` keys' help)."""
     sw = sub.add_parser(
         "sweep",
         help="run an experiment over a grid of settings and seeds (or --resume a sweep)",
         description=SWEEP_HELP,
-        epilog=settings,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    sw.lazy_epilog = settings_help
     sw.add_argument("experiment", nargs="?", help="experiment name; optional with --resume")
     sw.add_argument("--seeds", help="seeds: 0..99 (inclusive), 0,3,7 or 0..9,20 (default 0)")
     sw.add_argument(
