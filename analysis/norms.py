@@ -31,23 +31,35 @@ import math
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from agentsim.core.records import load_records
-from analysis.stats import kappa_ci, mean_ci
-
-if TYPE_CHECKING:
-    import networkx as nx
+# The observers (judges, agreement, network) and the across-seeds part live in
+# analysis.norms_judges and analysis.norms_across; their names are importable here.
+from analysis.norms_across import censored_median as censored_median
+from analysis.norms_across import runs_statistics as runs_statistics
+from analysis.norms_across import summarise_runs as summarise_runs
+from analysis.norms_across import text_runs as text_runs
+from analysis.norms_judges import ADHERES_AT as ADHERES_AT
+from analysis.norms_judges import LABELS as LABELS
+from analysis.norms_judges import SCALE as SCALE
+from analysis.norms_judges import VIOLATES_AT as VIOLATES_AT
+from analysis.norms_judges import _of_type
+from analysis.norms_judges import agreement as agreement
+from analysis.norms_judges import generation_of as generation_of
+from analysis.norms_judges import judge_id as judge_id
+from analysis.norms_judges import judge_scores as judge_scores
+from analysis.norms_judges import judges as judges
+from analysis.norms_judges import label_of as label_of
+from analysis.norms_judges import network_measures as network_measures
+from analysis.norms_judges import paired_judgements as paired_judgements
+from analysis.norms_judges import parse_failures as parse_failures
+from analysis.norms_judges import rounded_score as rounded_score
+from analysis.norms_judges import score_assortativity as score_assortativity
+from analysis.norms_judges import violator_clustering as violator_clustering
 
 Record = Mapping[str, Any]
 
 ENV_ID = "norm_society_v0"
-#: Scores at or above this adhere; at or below VIOLATES_AT they violate (the observer's labels).
-ADHERES_AT = 5.0
-VIOLATES_AT = 3.0
-LABELS = ("violates", "partly", "adheres")
-SCALE = tuple(range(1, 8))
 STEP_COLUMNS = (
     "generation", "era", "year", "mean_score", "best_score", "violation_rate", "adherence_rate",
     "diversity", "norm_distance", "assortativity", "violator_clustering",
@@ -65,16 +77,6 @@ _READ = frozenset(
 )
 #: The per-step values averaged across runs (``fitness`` is derived from ``mean_score``).
 SERIES = ("fitness", *STEP_COLUMNS[3:])
-
-
-def generation_of(record: Record) -> int | None:
-    """The step of a record: ``generation``, else the ``episode`` the loop adds."""
-    g = record.get("generation", record.get("episode"))
-    return g if isinstance(g, int) else None
-
-
-def _of_type(records: Iterable[Record], record_type: str) -> list[Record]:
-    return [r for r in records if r.get("type") == record_type]
 
 
 def _mean(values: Sequence[float]) -> float | None:
@@ -256,185 +258,6 @@ def boundary_effects(
     return out
 
 
-# ---------------------------------------------------------------- judges and agreement
-
-
-def judge_id(record: Record) -> str:
-    """Who judged: ``"role:name"`` where the record has a ``role`` (the env writes "observer"
-    and "audit", and both judges may be rule observers), else the judge's name."""
-    role = record.get("role")
-    return f"{role}:{record['judge']}" if role else str(record["judge"])
-
-
-def judges(records: Iterable[Record]) -> list[str]:
-    """The judges (:func:`judge_id`) of the run's ``judgement`` records, primary first: the
-    "observer" role if any judge has it, else in order of first appearance."""
-    found = list(dict.fromkeys(judge_id(r) for r in _of_type(records, "judgement")))
-    return sorted(found, key=lambda j: not j.startswith("observer:"))
-
-
-def judge_scores(
-    records: Sequence[Record], judge: str | None = None
-) -> dict[int, dict[str, float]]:
-    """Per step, agent -> score of one judge (a :func:`judge_id`; default: the primary judge).
-
-    A fallback (an unparsed reply's stand-in score) is not a judgement and is left out.
-    """
-    name = judge if judge is not None else next(iter(judges(records)), None)
-    out: dict[int, dict[str, float]] = defaultdict(dict)
-    for r in _of_type(records, "judgement"):
-        g = _judged_step(r)
-        usable = r.get("score") is not None and r.get("parse_status") != "fallback"
-        if judge_id(r) == name and g is not None and usable:
-            out[g][str(r.get("agent", r["item"]))] = float(r["score"])
-    return dict(sorted(out.items()))
-
-
-def _judged_step(r: Record) -> int | None:
-    g = generation_of(r)
-    if g is None:  # the item key is "<generation>/<seat>"
-        head = str(r["item"]).split("/", 1)[0]
-        g = int(head) if head.isdigit() else None
-    return g
-
-
-def parse_failures(records: Iterable[Record]) -> dict[str, dict[str, int]]:
-    """Per judge: how many judgements it gave and how many fell back (unparsed replies)."""
-    out: dict[str, dict[str, int]] = {}
-    for r in _of_type(records, "judgement"):
-        cell = out.setdefault(judge_id(r), {"judgements": 0, "fallback": 0})
-        cell["judgements"] += 1
-        cell["fallback"] += r.get("parse_status") == "fallback"
-    return out
-
-
-def rounded_score(score: float) -> int:
-    """A score on the 1..7 scale, rounded half up (Python's round() rounds half to even)."""
-    return min(7, max(1, math.floor(float(score) + 0.5)))
-
-
-def label_of(record: Record) -> str:
-    """The record's label, or the observer's label of its score when it has none."""
-    label = record.get("label")
-    if label in LABELS:
-        return str(label)
-    s = float(record["score"])
-    return "adheres" if s >= ADHERES_AT else "violates" if s <= VIOLATES_AT else "partly"
-
-
-def paired_judgements(
-    records: Iterable[Record],
-) -> dict[tuple[str, str], list[tuple[Record, Record]]]:
-    """Per pair of judges (in order of appearance): their records on the same items.
-
-    Items where either judge fell back are left out (a stand-in is not a judgement).
-    """
-    by_item: dict[str, dict[str, Record]] = defaultdict(dict)
-    for r in _of_type(records, "judgement"):
-        by_item[str(r["item"])][judge_id(r)] = r
-    names = judges(records)
-    out: dict[tuple[str, str], list[tuple[Record, Record]]] = {}
-    for i, a in enumerate(names):
-        for b in names[i + 1 :]:
-            pairs = [(got[a], got[b]) for got in by_item.values() if a in got and b in got]
-            out[(a, b)] = [
-                (x, y) for x, y in pairs
-                if "fallback" not in (x.get("parse_status"), y.get("parse_status"))
-                and x.get("score") is not None and y.get("score") is not None
-            ]  # fmt: skip
-    return {pair: got for pair, got in out.items() if got}
-
-
-def agreement(
-    records: Sequence[Record], rng: int = 0, n_boot: int = 2000
-) -> dict[str, dict[str, Any]]:
-    """Cohen's kappa of every pair of judges on their common items, with bootstrap CIs.
-
-    Keys ``"a|b"``; per pair: ``items``, and kappa (:func:`analysis.stats.kappa_ci`) on the
-    scores rounded to 1..7 (``unweighted``, ``linear``, ``quadratic``, over the full scale) and
-    on the three ``labels``.
-    """
-    out = {}
-    for (a, b), pairs in paired_judgements(records).items():
-        sa = [rounded_score(x["score"]) for x, _ in pairs]
-        sb = [rounded_score(y["score"]) for _, y in pairs]
-        la, lb = [label_of(x) for x, _ in pairs], [label_of(y) for _, y in pairs]
-        cell: dict[str, Any] = {"items": len(pairs)}
-        for name, weights in (
-            ("unweighted", None),
-            ("linear", "linear"),
-            ("quadratic", "quadratic"),
-        ):
-            cell[name] = kappa_ci(sa, sb, SCALE, weights, rng=rng, n_boot=n_boot)
-        cell["labels"] = kappa_ci(la, lb, LABELS, rng=rng, n_boot=n_boot)
-        out[f"{a}|{b}"] = cell
-    return out
-
-
-# ---------------------------------------------------------------- network
-
-
-def network_measures(
-    records: Sequence[Record], judge: str | None = None
-) -> dict[int, dict[str, float | None]]:
-    """Per step, recomputed from the ``network`` record and the ``judge``'s scores.
-
-    Graph node i is seat i; ``generation_start.seats[i]`` names the member on it (judgement
-    records name members). Assortativity is the Pearson correlation of the scores at the two
-    ends of every edge over both orientations, what networkx's
-    ``numeric_assortativity_coefficient`` computes (Newman 2003) without its value-by-value
-    mixing matrix; violator clustering is P(neighbour violates | agent violates) / share
-    violating, pooled over the violators' edges. Either is None when undefined.
-    """
-    net = next(iter(_of_type(records, "network")), None)
-    if net is None:
-        return {}
-    import networkx as nx  # only here: every report loads this module, few need a graph
-
-    graph = nx.Graph()
-    graph.add_nodes_from(range(int(net["nodes"])))
-    graph.add_edges_from((int(u), int(v)) for u, v in net["edges"])
-    seats = {generation_of(r): r["seats"] for r in _of_type(records, "generation_start")}
-    out = {}
-    for g, scores in judge_scores(records, judge).items():
-        by_node = _node_scores(scores, seats.get(g), graph.number_of_nodes())
-        if by_node is not None:
-            out[g] = {
-                "assortativity": score_assortativity(graph, by_node),
-                "violator_clustering": violator_clustering(graph, by_node),
-            }
-    return out
-
-
-def _node_scores(
-    scores: Mapping[str, float], seats: Sequence[str] | None, n: int
-) -> list[float] | None:
-    keys = seats if seats is not None else [f"agent_{i}" for i in range(n)]
-    got = [scores.get(k) for k in keys]
-    return None if len(got) != n or None in got else [float(s) for s in got if s is not None]
-
-
-def score_assortativity(graph: nx.Graph, scores: Sequence[float]) -> float | None:
-    """Numeric assortativity of node ``scores`` over ``graph``'s edges (None if undefined)."""
-    ends = [(u, v) for u, v in graph.edges()] + [(v, u) for u, v in graph.edges() if u != v]
-    if not ends:
-        return None
-    xs, ys = [scores[u] for u, _ in ends], [scores[v] for _, v in ends]
-    mx, my = statistics.fmean(xs), statistics.fmean(ys)
-    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
-    sxx, syy = sum((x - mx) ** 2 for x in xs), sum((y - my) ** 2 for y in ys)
-    return max(-1.0, min(1.0, sxy / math.sqrt(sxx * syy))) if sxx > 0 and syy > 0 else None
-
-
-def violator_clustering(graph: nx.Graph, scores: Sequence[float]) -> float | None:
-    """P(neighbour violates | agent violates) / share violating (score <= 3); None if undefined."""
-    bad = [s <= VIOLATES_AT for s in scores]
-    pairs = [(u, v) for u in graph if bad[u] for v in graph.neighbors(u) if v != u]
-    if not pairs:
-        return None
-    return float(sum(bad[v] for _, v in pairs) / len(pairs) / (sum(bad) / len(bad)))
-
-
 # ---------------------------------------------------------------- one run
 
 
@@ -481,109 +304,6 @@ def _network_header(records: Sequence[Record]) -> dict[str, Any] | None:
     if net is None:
         return None
     return {"kind": net["kind"], "nodes": net["nodes"], "edges": len(net["edges"])}
-
-
-# ---------------------------------------------------------------- several runs (seeds)
-
-
-def censored_median(values: Sequence[float | None]) -> float | None:
-    """Median with None (censored) ranked above every observed value; None if it is censored.
-
-    Example:
-        >>> censored_median([2, None, 4]), censored_median([2, None, None]), censored_median([])
-        (4.0, None, None)
-    """
-    if not values:
-        return None
-    m = statistics.median([math.inf if v is None else float(v) for v in values])
-    return None if math.isinf(m) else m
-
-
-def summarise_runs(
-    runs: Sequence[Sequence[Record]], window: int = 10, threshold: float = 0.9
-) -> dict[str, Any]:
-    """Statistics across runs (seeds; the seed is the unit): per-step and per-era means with
-    t-intervals, and per norm change the median lag and t50 with their censored fractions."""
-    per_run = [summarise(r, window, threshold) for r in runs]
-    return {
-        "runs": len(runs),
-        "steps": _across_steps([s["steps"] for s in per_run]),
-        "eras": _across_eras([s["eras"] for s in per_run]),
-        "boundaries": _across_boundaries([s["boundaries"] for s in per_run]),
-        "agreement": _across_agreement([s["agreement"] for s in per_run]),
-        "judges": _summed_failures([s["judges"] for s in per_run]),
-    }
-
-
-def _across_steps(tables: Sequence[Sequence[Mapping[str, Any]]]) -> list[dict[str, Any]]:
-    by_step: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
-    for table in tables:
-        for row in table:
-            by_step[row["generation"]].append(row)
-    return [
-        {"generation": g, **{k: mean_ci([r[k] for r in rows if r.get(k) is not None])
-                             for k in SERIES}}
-        for g, rows in sorted(by_step.items())
-    ]  # fmt: skip
-
-
-def _across_eras(tables: Sequence[Sequence[Mapping[str, Any]]]) -> list[dict[str, Any]]:
-    by_era: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
-    for table in tables:
-        for i, row in enumerate(table):
-            by_era[i].append(row)
-    return [
-        {"era": rows[0]["era"], "fitness": mean_ci([r["fitness"] for r in rows
-                                                    if r["fitness"] is not None]),
-         "violation_rate": mean_ci([r["violation_rate"] for r in rows
-                                    if r["violation_rate"] is not None])}
-        for _, rows in sorted(by_era.items())
-    ]  # fmt: skip
-
-
-def _across_boundaries(tables: Sequence[Sequence[Mapping[str, Any]]]) -> list[dict[str, Any]]:
-    by_step: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
-    for table in tables:
-        for row in table:
-            by_step[row["generation"]].append(row)
-    out = []
-    for g, rows in sorted(by_step.items()):
-        lags, t50s = [r["lag"] for r in rows], [r["t50"] for r in rows]
-        out.append(
-            {"generation": g, "era": rows[0]["era"], "runs": len(rows),
-             "drop": mean_ci([r["drop"] for r in rows if r["drop"] is not None]),
-             "dip": mean_ci([r["dip"] for r in rows if r["dip"] is not None]),
-             "median_lag": censored_median(lags),
-             "lag_censored": sum(v is None for v in lags) / len(rows),
-             "median_t50": censored_median(t50s),
-             "t50_censored": sum(v is None for v in t50s) / len(rows)}
-        )  # fmt: skip
-    return out
-
-
-def _across_agreement(cells: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    for pair in dict.fromkeys(p for c in cells for p in c):
-        got = [c[pair] for c in cells if pair in c]
-        out[pair] = {"runs": len(got), "items": sum(c["items"] for c in got)}
-        for key in ("unweighted", "linear", "quadratic", "labels"):
-            out[pair][key] = mean_ci([c[key]["kappa"] for c in got if c[key]["kappa"] is not None])
-    return out
-
-
-def _summed_failures(cells: Sequence[Mapping[str, Mapping[str, int]]]) -> dict[str, dict[str, int]]:
-    out: dict[str, dict[str, int]] = {}
-    for cell in cells:
-        for judge, got in cell.items():
-            mine = out.setdefault(judge, {"judgements": 0, "fallback": 0})
-            for key in mine:
-                mine[key] += got[key]
-    return out
-
-
-def runs_statistics(run_dirs: Iterable[str | Path]) -> dict[str, Any]:
-    """:func:`summarise_runs` of run directories (each with its ``events.jsonl``)."""
-    return summarise_runs([load_records(Path(d) / "events.jsonl") for d in run_dirs])
 
 
 # ---------------------------------------------------------------- text
@@ -648,26 +368,6 @@ def _kappa(cell: Mapping[str, Any]) -> str:
     if cell["kappa"] is None or cell["ci95"] is None:
         return _f(cell["kappa"]) + " (no CI)"
     return _ci({"mean": cell["kappa"], "ci95": cell["ci95"]})
-
-
-def text_runs(stats: Mapping[str, Any]) -> str:
-    """Several runs: fitness and violation per step and era with 95% CIs over seeds, and per
-    norm change the mean drop, median lag and t50 with their censored fractions."""
-    lines = [f"{stats['runs']} runs; fitness F = (score-1)/6; mean [95% CI] over seeds"]
-    for r in stats["steps"]:
-        lines.append(
-            f"  step {r['generation']:>3}: F {_ci(r['fitness'])}; "
-            f"violation {_ci(r['violation_rate'])}"
-        )
-    for e in stats["eras"]:
-        lines.append(f"  era {e['era']}: F {_ci(e['fitness'])}")
-    for b in stats["boundaries"]:
-        lines.append(
-            f"  change at step {b['generation']} ({b['era']}): drop {_ci(b['drop'])}; median lag "
-            f"{_f(b['median_lag'], '.1f')} (censored {b['lag_censored']:.0%}); median t50 "
-            f"{_f(b['median_t50'], '.1f')} (censored {b['t50_censored']:.0%})"
-        )
-    return "\n".join(lines + _judge_lines({**stats, "network": None}))
 
 
 def _register() -> None:

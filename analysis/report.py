@@ -40,6 +40,14 @@ from agentsim.core.errors import UserError
 from agentsim.core.records import Record, load_records
 from agentsim.core.registry import Registry
 
+# The many-runs report lives in analysis.report_runs; its names are importable here.
+from analysis.report_runs import llm_totals as llm_totals
+from analysis.report_runs import report_runs_json as report_runs_json
+from analysis.report_runs import report_runs_text as report_runs_text
+from analysis.report_runs import runs_lines as runs_lines
+from analysis.report_runs import table_rows as table_rows
+from analysis.report_runs import totals_line as totals_line
+
 #: A parse status that means the reply could not be read (the agent's or judge's fallback).
 FAILED_PARSE = "fallback"
 
@@ -374,105 +382,3 @@ def report_json(paths: Sequence[str | Path]) -> dict[str, Any]:
     config, _, events = run_report(run_dir)
     env_id = config.get("env_id")
     return run_statistics(events, env_id if isinstance(env_id, str) else None)
-
-
-# ---------------------------------------------------------------- many runs
-
-
-def report_runs_json(paths: Sequence[str | Path] | str | Path) -> dict[str, Any]:
-    """Statistics of many runs, JSON-ready: the runs table, LLM totals, across-runs statistics.
-
-    Raises:
-        UserError: when no run directory is found under ``paths``.
-    """
-    from analysis.across import across_statistics
-    from analysis.papers import DISCLAIMER, paper_comparison
-    from analysis.runs import load_runs
-
-    runs = load_runs(_as_paths(paths))
-    across = across_statistics(runs)
-    return {
-        "runs": table_rows(runs.runs()),
-        "conditions": runs.conditions(),
-        "llm": llm_totals(runs.summaries()),
-        "across": across,
-        "paper_comparison": {
-            env: {"disclaimer": DISCLAIMER, "rows": paper_comparison(env, across)}
-            for env in across["envs"]
-        },
-    }
-
-
-def report_runs_text(paths: Sequence[str | Path] | str | Path) -> str:
-    """A plain-text report of many runs: their status, LLM totals and across-runs statistics."""
-    from analysis.across import across_text
-    from analysis.papers import paper_comparison_text
-
-    stats = report_runs_json(paths)
-    lines = [*runs_lines(stats["runs"], stats["conditions"]), ""]
-    lines += [*across_text(stats["across"]).splitlines(), ""]
-    for env, comparison in stats["paper_comparison"].items():
-        if comparison["rows"]:
-            lines += [f"== {env}", *paper_comparison_text(comparison["rows"]).splitlines(), ""]
-    lines.append(totals_line(stats["llm"]))
-    return "\n".join(escape_control(line) for line in lines)
-
-
-def _as_paths(paths: Sequence[str | Path] | str | Path) -> list[Path]:
-    return [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
-
-
-def table_rows(table: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """A tidy table (equal-length columns) as JSON-ready rows."""
-    columns = {k: [_plain(v) for v in col] for k, col in table.items()}
-    n = len(next(iter(columns.values()), []))
-    return [{k: col[i] for k, col in columns.items()} for i in range(n)]
-
-
-def _plain(v: Any) -> Any:
-    # numpy scalars have .item(); JSON needs Python ints, floats and strings.
-    v = v.item() if hasattr(v, "item") else v
-    return None if isinstance(v, float) and not math.isfinite(v) else v
-
-
-def llm_totals(summaries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """LLM accounting summed over runs' ``summary.json`` (cost None if any run's is unknown)."""
-    totals: Counter[str] = Counter()
-    costs = []
-    for s in summaries:
-        llm = s.get("llm") or {}
-        for k in ("calls", "attempts", "errors", "cached", "prompt_tokens", "completion_tokens"):
-            totals[k] += int(llm.get(k) or 0)
-        costs.append(llm.get("cost_usd") if s else None)
-        totals["decisions_fallback"] += int((s.get("decisions") or {}).get(FAILED_PARSE, 0))
-    return {**dict(totals), "cost_usd": _total(costs), "runs": len(summaries)}
-
-
-def runs_lines(rows: Sequence[Mapping[str, Any]], conditions: Sequence[str]) -> list[str]:
-    """One line per run: name, seed, condition, status, stop reason, episodes."""
-    status = Counter(str(r.get("status")) for r in rows)
-    envs = sorted({str(r.get("env_id")) for r in rows})
-    lines = [
-        f"{len(rows)} runs of {', '.join(envs)}; status: {_counts(dict(sorted(status.items())))}",
-        f"varying settings: {', '.join(conditions) or 'none'}",
-        f"  {'run':<32} {'seed':>6}  {'status':<10} {'stop reason':<14} {'episodes':>8}  condition",
-    ]
-    for r in rows:
-        lines.append(
-            f"  {r.get('run')!s:<32} {r.get('seed')!s:>6}  {r.get('status')!s:<10} "
-            f"{r.get('stop_reason') or '-'!s:<14} {r.get('episodes_completed')!s:>8}  "
-            f"{r.get('condition') or '-'}"
-        )
-    return lines
-
-
-def totals_line(llm: Mapping[str, Any]) -> str:
-    """LLM totals over many runs as one line."""
-    cost = "cost unknown" if llm.get("cost_usd") is None else f"${llm['cost_usd']:.4f}"
-    return (
-        f"LLM over {llm.get('runs', 0)} runs: {llm.get('calls', 0)} calls "
-        f"({llm.get('attempts', 0)} attempts, {llm.get('errors', 0)} failed, "
-        f"{llm.get('cached', 0)} cached); tokens {llm.get('prompt_tokens', 0)} prompt + "
-        f"{llm.get('completion_tokens', 0)} completion; {cost}; "
-        f"decision parse failures {llm.get('decisions_fallback', 0)}"
-    )

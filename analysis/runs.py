@@ -21,17 +21,39 @@ Example:
 from __future__ import annotations
 
 import json
-import math
-import re
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from agentsim.core.errors import UserError
-from agentsim.core.records import RECORD_FIELDS, iter_records
+from agentsim.core.records import RECORD_FIELDS
+from analysis._runs_find import (
+    _column,
+    _find_runs,
+    _flatten,
+    _read_json,
+    _read_run,
+    _Run,
+    _setting_text,
+    _text,
+    _unique_names,
+    _varying_keys,
+)
+from analysis._runs_sql import (
+    _connect,
+    _create_table,
+    _extract,
+    _file_part,
+    _json_path,
+    _JsonlSource,
+    _kind,
+    _ParquetSource,
+    _Source,
+    _sql_text,
+    _table,
+)
 
 if TYPE_CHECKING:
     import duckdb
@@ -47,22 +69,10 @@ SETTING_SECTIONS = ("env", "run", "llm")
 MANIFEST = "manifest.json"
 _MANIFEST_KIND = "agentsim-runs-parquet"
 _LEAD_COLUMNS = ("run", "condition", "seed")
-_GLOB_CHARS = re.compile(r"[*?\[\]{}]")
 
 
 class NoRuns(UserError, ValueError):
     """A path given to :func:`load_runs` holds no run directory; the message names it."""
-
-
-@dataclass(frozen=True)
-class _Run:
-    """One run as the tables see it: its unique name, directory, sweep cell and JSON files."""
-
-    name: str
-    path: Path
-    cell: str
-    config: dict[str, Any]
-    summary: dict[str, Any]
 
 
 def load_runs(paths: str | Path | Iterable[str | Path]) -> Runs:
@@ -96,63 +106,6 @@ def load_runs(paths: str | Path | Iterable[str | Path]) -> Runs:
     return Runs(infos, _JsonlSource([r.path / "events.jsonl" for r in infos]))
 
 
-def _is_run_dir(path: Path) -> bool:
-    return (path / "config.json").is_file() and (path / "events.jsonl").is_file()
-
-
-def _find_runs(path: Path) -> Iterator[tuple[Path, str]]:
-    """(run directory, sweep cell or "") under ``path``, in a stable order."""
-    if _is_run_dir(path):
-        yield path, ""
-    elif (path / "sweep.json").is_file():
-        yield from _sweep_cells(path)
-    elif path.is_dir():
-        for child in sorted(p for p in path.iterdir() if p.is_dir()):
-            yield from _find_runs(child)
-
-
-def _sweep_cells(sweep: Path) -> Iterator[tuple[Path, str]]:
-    try:
-        index = json.loads((sweep / "sweep.json").read_text(encoding="utf-8"))
-        cells = [(str(c["cell"]), sweep / str(c["dir"])) for c in index["cells"]]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise NoRuns(f"{sweep / 'sweep.json'}: not a sweep index ({exc})") from None
-    for cell, directory in cells:  # a cell not run yet has no run directory: skipped
-        for path, _ in _find_runs(directory):
-            yield path, cell
-
-
-def _unique_names(paths: list[Path]) -> dict[Path, str]:
-    """Each run's directory name, with as many parents as it takes to tell two apart."""
-    depth = dict.fromkeys(paths, 1)
-    while True:
-        names = {p: "/".join(p.parts[-depth[p] :]) for p in paths}
-        seen: dict[str, list[Path]] = {}
-        for p, name in names.items():
-            seen.setdefault(name, []).append(p)
-        clashes = [p for group in seen.values() if len(group) > 1 for p in group]
-        if not clashes:
-            return names
-        for p in clashes:
-            depth[p] += 1
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        return {}
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError:
-        raise NoRuns(f"{path}: not valid JSON") from None
-    return value if isinstance(value, dict) else {}
-
-
-def _read_run(path: Path, name: str, cell: str) -> _Run:
-    return _Run(
-        name, path, cell, _read_json(path / "config.json"), _read_json(path / "summary.json")
-    )
-
-
 def _load_export(directory: Path) -> Runs:
     manifest = _read_json(directory / MANIFEST)
     if manifest.get("kind") != _MANIFEST_KIND or manifest.get("format") != 1:
@@ -165,163 +118,6 @@ def _load_export(directory: Path) -> Runs:
     infos = [_Run(n, Path(p), c, json.loads(cf), json.loads(sm)) for n, p, c, cf, sm in meta]
     types = {t: directory / f for t, f in manifest["types"].items()}
     return Runs(infos, _ParquetSource(types))
-
-
-def _flatten(config: dict[str, Any]) -> dict[str, Any]:
-    """``{"env.agents": 12, ...}`` for the condition-making sections of a config."""
-    flat: dict[str, Any] = {}
-    stack = [(s, config[s]) for s in SETTING_SECTIONS if isinstance(config.get(s), dict)]
-    while stack:
-        prefix, section = stack.pop()
-        for key, value in section.items():
-            if isinstance(value, dict):
-                stack.append((f"{prefix}.{key}", value))
-            else:
-                flat[f"{prefix}.{key}"] = value
-    return flat
-
-
-def _setting_text(value: Any) -> str:
-    """How a setting reads in a condition: 2.0 as "2", strings bare, the rest as JSON."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, sort_keys=True)
-
-
-def _varying_keys(flats: Sequence[dict[str, Any]], env_ids: Sequence[str]) -> list[str]:
-    """Settings that differ between runs of the same env (absent counts as a value)."""
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for flat, env_id in zip(flats, env_ids, strict=True):
-        groups.setdefault(env_id, []).append(flat)
-    varying: set[str] = set()
-    for group in groups.values():
-        for key in set().union(*group) - varying:
-            first = group[0].get(key, _ABSENT)
-            if any(f.get(key, _ABSENT) != first for f in group):
-                varying.add(key)
-    return sorted(varying)
-
-
-_ABSENT = "\x00absent"  # a setting one run of an env has and another lacks
-
-
-def _column(values: Sequence[Any]) -> np.ndarray:
-    """A numpy column: int64, float64 (None -> NaN) or bool where the values allow, else object."""
-    present = [v for v in values if v is not None]
-    kinds = {type(v) for v in present}
-    if present and kinds == {bool} and len(present) == len(values):
-        return np.array(values, dtype=bool)
-    if present and kinds <= {int, float}:
-        if kinds == {int} and len(present) == len(values):
-            return np.array(values, dtype=np.int64)
-        return np.array([math.nan if v is None else v for v in values], dtype=np.float64)
-    column = np.empty(len(values), dtype=object)
-    column[:] = [v if v is None or isinstance(v, str) else json.dumps(v) for v in values]
-    return column
-
-
-def _text(values: Iterable[Any]) -> np.ndarray:
-    column = np.empty(len(values := list(values)), dtype=object)
-    column[:] = values
-    return column
-
-
-def _sql_text(value: str) -> str:
-    """A SQL string literal (for table functions and COPY, which take no parameters)."""
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _sql_list(values: Iterable[str]) -> str:
-    return "[" + ", ".join(_sql_text(v) for v in values) + "]"
-
-
-def _connect() -> duckdb.DuckDBPyConnection:
-    import duckdb  # a core dependency, imported here to keep `import analysis` fast
-
-    return duckdb.connect(":memory:")
-
-
-class _JsonlSource:
-    """Records read from the runs' ``events.jsonl`` files, line by line, with line numbers."""
-
-    def __init__(self, files: Sequence[Path]) -> None:
-        self.files = list(files)
-        bad = next((f for f in self.files if _GLOB_CHARS.search(str(f))), None)
-        if bad is not None:  # DuckDB would read the name as a glob pattern
-            raise NoRuns(f"{bad}: a run path with any of * ? [ ] {{ }} cannot be read")
-
-    def define(self, con: duckdb.DuckDBPyConnection) -> None:
-        # string_split keeps the line numbers (file:line errors, record order); its last
-        # item is "" after a final newline, or a line still being written: never a record.
-        # Blank lines are skipped (as iter_records does); trim() only where a line does not
-        # start with "{", as it is slow enough to show over every line.
-        con.execute(f"""
-            CREATE VIEW _lines AS
-            SELECT i.run_index, u.line, json_extract_string(u.text, '$.type') AS type,
-                   TRY_CAST(json_extract(u.text, '$.generation') AS BIGINT) AS generation,
-                   TRY_CAST(json_extract(u.text, '$.episode') AS BIGINT) AS episode,
-                   u.text AS record
-            FROM (SELECT filename, unnest(ls) AS text,
-                         generate_subscripts(ls, 1) AS line, len(ls) AS n
-                  FROM (SELECT filename, string_split(content, chr(10)) AS ls
-                        FROM read_text({_sql_list(str(f) for f in self.files)}))) AS u
-            JOIN _index AS i ON i.filename = u.filename
-            WHERE u.line < u.n AND u.text <> ''
-              AND (starts_with(u.text, '{{') OR trim(u.text) <> '')""")
-
-    def candidates(self, record_type: str) -> str:
-        """The lines that may be records of the type (the caller checks the type)."""
-        # A substring test: a cheap necessary condition (the writer never escapes the type's
-        # letters) that spares parsing the other types' lines.
-        quoted = _sql_text(json.dumps(record_type))
-        return f"(SELECT run_index, line, record FROM _lines WHERE contains(record, {quoted}))"
-
-    def locate_error(self) -> None:
-        """Raise the first bad record's error, naming ``file:line`` (as ``load_records`` does)."""
-        for path in self.files:
-            for _ in iter_records(path):
-                pass
-
-
-class _ParquetSource:
-    """Records read from a :meth:`Runs.export_parquet` directory, one file per type."""
-
-    def __init__(self, files: dict[str, Path]) -> None:
-        self.files = files
-
-    def define(self, con: duckdb.DuckDBPyConnection) -> None:
-        union = " UNION ALL ".join(self._scan(t) for t in sorted(self.files)) or (
-            "SELECT NULL::BIGINT AS run_index, NULL::BIGINT AS line, NULL::VARCHAR AS type, "
-            "NULL::BIGINT AS generation, NULL::BIGINT AS episode, NULL::VARCHAR AS record "
-            "WHERE false"
-        )
-        con.execute(f"CREATE VIEW _lines AS {union}")
-
-    def _scan(self, record_type: str) -> str:
-        return (
-            "SELECT i.run_index, p.line, p.type, p.generation, p.episode, p.record "
-            f"FROM read_parquet({_sql_text(str(self.files[record_type]))}) AS p "
-            "JOIN _index AS i ON i.run = p.run"
-        )
-
-    def candidates(self, record_type: str) -> str:
-        """The records of the type (from its own file)."""
-        if record_type not in self.files:
-            return "(SELECT run_index, line, record FROM _lines WHERE false)"
-        return f"(SELECT run_index, line, record FROM ({self._scan(record_type)}))"
-
-    def locate_error(self) -> None:
-        """Parquet files hold records already checked when they were exported."""
-
-
-_Source = _JsonlSource | _ParquetSource
-
-# DuckDB's JSON types -> how a field's column is extracted (see Runs.records).
-_INTEGER_TYPES = frozenset({"BIGINT", "UBIGINT"})
-_NUMBER_TYPES = _INTEGER_TYPES | {"DOUBLE"}
-_SQL_TYPES = {"i": "BIGINT", "f": "DOUBLE", "b": "BOOLEAN", "O": "VARCHAR"}
 
 
 class Runs:
@@ -641,72 +437,3 @@ def _int(value: Any, default: int) -> int:
 
 def _column_name(field: str) -> str:
     return f"record.{field}" if field in _LEAD_COLUMNS else field
-
-
-def _file_part(record_type: str) -> str:
-    """A record type as a safe file-name part (other characters as %xx)."""
-    return re.sub(r"[^A-Za-z0-9_.-]", lambda m: f"%{ord(m.group()):02x}", record_type)
-
-
-def _json_path(field: str) -> str:
-    if '"' in field or "\\" in field:
-        raise UserError(f"record field {field!r}: a field name with a quote or backslash")
-    return f'$."{field}"'
-
-
-def _kind(types: set[str]) -> str:
-    """How to extract a field from the JSON types DuckDB found for it."""
-    if not types:
-        return ""
-    if types <= _INTEGER_TYPES:
-        return "i"
-    if types <= _NUMBER_TYPES:
-        return "f"
-    if types == {"BOOLEAN"}:
-        return "b"
-    return "s" if types == {"VARCHAR"} else "j"
-
-
-def _extract(i: int, kind: str) -> str:
-    value = f"j[{i}]"
-    expression = {
-        "i": f"TRY_CAST({value} AS BIGINT)",
-        "f": f"TRY_CAST({value} AS DOUBLE)",
-        "b": f"TRY_CAST({value} AS BOOLEAN)",
-        "s": f"{value} ->> '$'",
-        "j": f"CASE WHEN json_type({value}) = 'NULL' THEN NULL ELSE {value}::VARCHAR END",
-        "": "NULL::VARCHAR",
-    }[kind]
-    return f"{expression} AS c{i}"
-
-
-def _table(result: dict[str, Any]) -> Table:
-    """DuckDB's ``fetchnumpy`` result as a Table: NULL as NaN (numbers) or None (the rest)."""
-    table: Table = {}
-    for name, column in result.items():
-        if isinstance(column, np.ma.MaskedArray):
-            column = _unmask(column)
-        table[name] = np.asarray(column)
-    return table
-
-
-def _unmask(column: np.ma.MaskedArray) -> np.ndarray:
-    if not np.ma.is_masked(column):
-        return np.asarray(column.data)
-    if column.dtype.kind in "iuf":
-        return np.asarray(np.ma.filled(column.astype(np.float64), math.nan))
-    values = np.asarray(column.data, dtype=object).copy()
-    values[np.ma.getmaskarray(column)] = None
-    return values
-
-
-def _create_table(con: duckdb.DuckDBPyConnection, name: str, table: Table) -> None:
-    """A DuckDB table from a Table (one ``unnest`` per column: no row-by-row inserts)."""
-    columns = [
-        f'unnest(${i}::{_SQL_TYPES.get(c.dtype.kind, "VARCHAR")}[]) AS "{n}"'
-        for i, (n, c) in enumerate(table.items(), 1)
-    ]
-    con.execute(
-        f"CREATE TABLE {name} AS SELECT {', '.join(columns)}",
-        [c.tolist() for c in table.values()],
-    )
