@@ -56,12 +56,12 @@ demo-local: install local-model
 
 # Every benchmark (bench/run_all.py); rewrites bench/RESULTS.md. Takes tens of minutes.
 bench: install
-	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python -m pip install --quiet -e '.[bench,plot,ray,rl]'
 	$(BIN)/python bench/run_all.py
 
 # The same benchmarks with short timings (a smoke run); prints the report, RESULTS.md untouched.
 bench-quick: install
-	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python -m pip install --quiet -e '.[bench,plot,ray,rl]'
 	$(BIN)/python bench/run_all.py --quick
 
 clean:
