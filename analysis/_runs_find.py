@@ -115,17 +115,20 @@ def _setting_text(value: Any) -> str:
 
 
 def _varying_keys(flats: Sequence[dict[str, Any]], env_ids: Sequence[str]) -> list[str]:
-    """Settings that differ between runs of the same env (absent counts as a value)."""
+    """Settings that differ between runs of the same env (absent counts as a value), less
+    those that do not change decisions (``analysis.runs.NON_CONDITION_KEYS``)."""
+    from analysis.runs import NON_CONDITION_KEYS  # late: analysis.runs imports this module
+
     groups: dict[str, list[dict[str, Any]]] = {}
     for flat, env_id in zip(flats, env_ids, strict=True):
         groups.setdefault(env_id, []).append(flat)
-    varying: set[str] = set()
+    varying: set[str] = set(NON_CONDITION_KEYS)  # never tested, removed below
     for group in groups.values():
         for key in set().union(*group) - varying:
             first = group[0].get(key, _ABSENT)
             if any(f.get(key, _ABSENT) != first for f in group):
                 varying.add(key)
-    return sorted(varying)
+    return sorted(varying - NON_CONDITION_KEYS)
 
 
 _ABSENT = "\x00absent"  # a setting one run of an env has and another lacks

@@ -138,9 +138,9 @@ def across_statistics(runs: RunsLike, *, resamples: int = 2000, seed: int = 0) -
             seed,
         )
         stats = group.statistics()
-        stats["condition_keys"] = runs.conditions()
         sections = across_sections(env)
-        view = runs if len(rows) == len(envs) or not sections else _subset(runs, rows)
+        view = runs if len(rows) == len(envs) else _subset(runs, rows)
+        stats["condition_keys"] = view.conditions()  # those that vary within this env
         stats["sections"] = {s.name: s.statistics(view) for s in sections}
         out["envs"][env] = stats
     return out

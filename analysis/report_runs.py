@@ -20,6 +20,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+#: The status shown for a run without ``summary.json`` (as ``analysis.across`` counts it).
+NO_SUMMARY = "no summary"
+
 
 def report_runs_json(paths: Sequence[str | Path] | str | Path) -> dict[str, Any]:
     """Statistics of many runs, JSON-ready: the runs table, LLM totals, across-runs statistics.
@@ -97,7 +100,8 @@ def runs_lines(rows: Sequence[Mapping[str, Any]], conditions: Sequence[str]) -> 
     """One line per run: name, seed, condition, status, stop reason, episodes."""
     from analysis.report import _counts  # late: analysis.report imports this module
 
-    status = Counter(str(r.get("status")) for r in rows)
+    # A run without summary.json (still running, or killed) has status "".
+    status = Counter(str(r.get("status") or NO_SUMMARY) for r in rows)
     envs = sorted({str(r.get("env_id")) for r in rows})
     lines = [
         f"{len(rows)} runs of {', '.join(envs)}; status: {_counts(dict(sorted(status.items())))}",
@@ -106,7 +110,7 @@ def runs_lines(rows: Sequence[Mapping[str, Any]], conditions: Sequence[str]) -> 
     ]
     for r in rows:
         lines.append(
-            f"  {r.get('run')!s:<32} {r.get('seed')!s:>6}  {r.get('status')!s:<10} "
+            f"  {r.get('run')!s:<32} {r.get('seed')!s:>6}  {r.get('status') or NO_SUMMARY!s:<10} "
             f"{r.get('stop_reason') or '-'!s:<14} {r.get('episodes_completed')!s:>8}  "
             f"{r.get('condition') or '-'}"
         )

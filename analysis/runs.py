@@ -65,6 +65,28 @@ Table = dict[str, np.ndarray]
 
 #: The config sections whose settings can make a condition (``seed`` never does).
 SETTING_SECTIONS = ("env", "run", "llm")
+#: Settings that never make a condition: they do not change what agents decide, and a resume
+#: may change them (``agentsim.runtime.experiment.RESUMABLE_KEYS``; analysis may import only
+#: ``agentsim.core``, hence the copy). A sweep resumed with a larger ``llm.budget_usd`` must
+#: not split its cells into two conditions.
+NON_CONDITION_KEYS = frozenset(
+    f"{section}.{key}"
+    for section in ("run", "llm")
+    for key in (
+        "budget_calls",
+        "budget_tokens",
+        "budget_usd",
+        "concurrency",
+        "rpm",
+        "tpm",
+        "timeout_s",
+        "max_attempts",
+        "retry_base_delay_s",
+        "api_base",
+        "max_events_gb",
+        "concurrent_episodes",
+    )
+)
 #: What :meth:`Runs.export_parquet` writes beside the Parquet files.
 MANIFEST = "manifest.json"
 _MANIFEST_KIND = "agentsim-runs-parquet"
@@ -133,13 +155,18 @@ class Runs:
         self._runs = list(runs)
         self._source = source
         self._flats = [_flatten(r.config) for r in self._runs]
-        self._keys = _varying_keys(self._flats, [str(r.config.get("env_id", "")) for r in runs])
+        envs = [str(r.config.get("env_id", "")) for r in runs]
+        self._keys = _varying_keys(self._flats, envs)
+        # A run's condition names the settings that vary between runs of its own env only
+        # (another env's varying setting, constant in this one, makes no condition here).
+        mine = {e: [f for f, x in zip(self._flats, envs, strict=True) if x == e] for e in envs}
+        own = {e: _varying_keys(flats, [e] * len(flats)) for e, flats in mine.items()}
         # The lead columns of every table, built once.
         self._names = _text(r.name for r in self._runs)
         self._seeds = np.array([_int(r.config.get("seed"), -1) for r in runs], dtype=np.int64)
         self._conditions = _text(
-            " ".join(f"{k}={_setting_text(f[k])}" for k in self._keys if k in f)
-            for f in self._flats
+            " ".join(f"{k}={_setting_text(f[k])}" for k in own[e] if k in f)
+            for f, e in zip(self._flats, envs, strict=True)
         )
         self._con: duckdb.DuckDBPyConnection | None = None
 
@@ -168,7 +195,9 @@ class Runs:
 
     def conditions(self) -> list[str]:
         """The varying settings: flattened ``config.json`` keys (``env.*``, ``run.*``,
-        ``llm.*``) whose values differ between runs of the same env, sorted; never the seed."""
+        ``llm.*``) whose values differ between runs of the same env, sorted; never the seed
+        nor a setting that does not change decisions (budgets, rate limits, timeouts,
+        ``api_base``, ``max_events_gb``, ``concurrent_episodes``: :data:`NON_CONDITION_KEYS`)."""
         return list(self._keys)
 
     def summaries(self) -> list[dict[str, Any]]:
@@ -186,8 +215,9 @@ class Runs:
         it: ``a/c0000``), ``path``, ``env_id``, ``experiment``, ``seed`` (int; -1 if the
         config has none), ``status`` ("completed", "stopped"; "" without a summary),
         ``stop_reason`` ("" if none), ``episodes_completed`` (int; 0 without a summary),
-        ``cell`` (the sweep cell id, "" outside a sweep), ``condition`` (the varying
-        settings as ``"env.k=v env.j=w"``, "" when none vary), then one column per
+        ``cell`` (the sweep cell id, "" outside a sweep), ``condition`` (the settings
+        that vary between runs of the run's env, as ``"env.k=v env.j=w"``, "" when none
+        vary), then one column per
         :meth:`conditions` key holding the setting's value (int64, float64 or bool where
         every run has a value of that kind, else text, None where a run lacks the key).
         """

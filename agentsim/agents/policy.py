@@ -2,11 +2,14 @@
 
 Any object with ``predict(observation, deterministic=...) -> (action, state)`` works,
 so a policy trained on :func:`agentsim.make_gym_env` or
-:func:`agentsim.envs.multiagent.sb3_vec_env` joins a population (``run_episode``,
-``agentsim run`` through a custom agent) or a debate seat. The env's raw observation
-is converted to the training layout first: 0-d ``Box`` fields lifted to shape ``(1,)``
-(as :func:`agentsim.envs.gym_view.lift_observation` does) and fields the policy's observation
-space does not have (e.g. text) left out.
+:func:`agentsim.envs.multiagent.sb3_vec_env` joins a population (``run_episode``) or a
+debate seat. It is not a registered agent kind (a model is no JSON parameter): for
+``agentsim run``, register a factory that loads the model in the process that runs it,
+e.g. ``agentsim.register_agent("ppo", lambda name=None: PolicyAgent(PPO.load(path)))``
+then ``agentsim.cli.main(["run", ..., "--set", "population=ppo:2,defector:4"])``.
+The env's raw observation is converted to the training layout first: 0-d ``Box`` fields
+lifted to shape ``(1,)`` (as :func:`agentsim.envs.gym_view.lift_observation` does) and
+fields the policy's observation space does not have (e.g. text) left out.
 
 Example:
     >>> import numpy as np
@@ -43,7 +46,9 @@ class PolicyAgent:
         policy: the trained policy; its ``observation_space`` (when it has one) picks
             the observation fields passed on.
         name: the agent's name in records.
-        deterministic: ``predict``'s flag (the policy's mode, not a sample).
+        deterministic: ``predict``'s flag (the policy's mode, not a sample). With False,
+            SB3 samples from torch's global generator, which ``reset(seed=...)`` does not
+            seed (no global RNG here): such episodes do not repeat for a seed.
     """
 
     def __init__(self, policy: Predictor, name: str = "policy", deterministic: bool = True) -> None:
@@ -52,6 +57,13 @@ class PolicyAgent:
         self.deterministic = deterministic
         space = getattr(policy, "observation_space", None)
         self._keys = set(space.spaces) if isinstance(space, spaces.Dict) else None
+        # The Box fields of shape (1,): a scalar there (a Python float, a 0-d array) is
+        # lifted whatever its type, as SB3 refuses shape () for them.
+        self._boxes = (
+            {k for k, s in space.spaces.items() if isinstance(s, spaces.Box) and s.shape == (1,)}
+            if isinstance(space, spaces.Dict)
+            else set()
+        )
 
     def reset(self, *, seed: int | None = None) -> None:
         """Nothing to reset: a trained policy is fixed (``seed`` is ignored)."""
@@ -60,7 +72,11 @@ class PolicyAgent:
         """The policy's action for one raw env observation."""
         obs = _lift(observation)
         if self._keys is not None and isinstance(obs, Mapping):
-            obs = {k: v for k, v in obs.items() if k in self._keys}
+            obs = {
+                k: np.reshape(v, 1) if k in self._boxes and np.ndim(v) == 0 else v
+                for k, v in obs.items()
+                if k in self._keys
+            }
         action, _ = self.policy.predict(obs, deterministic=self.deterministic)
         return Decision(action=action)
 

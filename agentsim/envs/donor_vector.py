@@ -45,7 +45,7 @@ from agentsim.agents.scripted.donor import DonorStrategy
 from agentsim.core.errors import ConfigError
 from agentsim.envs.donor_batch import ScriptedRows, as_actions
 from agentsim.envs.donor_game import DonorGameEnv
-from agentsim.envs.gym_view import lift_space
+from agentsim.envs.gym_view import check_others, lift_space, seat_seed
 from agentsim.games import donor
 
 IntArray = npt.NDArray[np.int64]
@@ -64,7 +64,9 @@ class DonorVectorEnv(VectorEnv[dict[str, Any], np.ndarray, np.ndarray]):
         learner: the learning seat of every game (default ``agent_0``).
         others: the other seats' scripted strategies, as a factory ``seat -> agent``
             (called for every game, so each game has its own agents) or a mapping used by
-            every game (default: ``trace_average`` everywhere, as ``make_gym_env``).
+            every game (default: ``trace_average`` everywhere, as ``make_gym_env``). Their
+            parameters are read once, here (one array per parameter): changing an
+            agent's parameters later does not reach this env (build a new one).
         **config: the donor game's config (``agents``, ``rounds``, ``punishment``, ...).
 
     Raises:
@@ -104,8 +106,6 @@ class DonorVectorEnv(VectorEnv[dict[str, Any], np.ndarray, np.ndarray]):
         self._resettable = [
             (i, a) for i, a in enumerate(self._agents) if type(a).reset is not DonorStrategy.reset
         ]
-        # Seat s is the i-th of the other seats: the view seeds its agent with seed + 1 + i.
-        self._others_index = {s: s - (s > self._me) for s in range(cfg.agents)}
         self._build_tables()
         self._generators = [seeding.np_random(None)[0] for _ in range(self.num_envs)]
         g, n = self.num_envs, cfg.agents
@@ -117,6 +117,7 @@ class DonorVectorEnv(VectorEnv[dict[str, Any], np.ndarray, np.ndarray]):
         self._pending = np.zeros(g)
         self._ended = np.zeros(g, dtype=bool)  # termination reported: reset on the next step
         self._generation = np.ones(g, dtype=np.int64)
+        self._started = False  # step() before the first reset() would play unseated games
 
     def _build_tables(self) -> None:
         cfg = self.config
@@ -146,13 +147,18 @@ class DonorVectorEnv(VectorEnv[dict[str, Any], np.ndarray, np.ndarray]):
             if mask is None
             else np.flatnonzero(np.asarray(mask, dtype=bool))
         )
+        if not self._started and len(games) < self.num_envs:
+            raise RuntimeError("DonorVectorEnv: the first reset() must reset every game")
         self._reset_games(games, _seeds(seed, self.num_envs), options)
+        self._started = True
         return self._observe(), self._infos()
 
     def step(
         self, actions: Any
     ) -> tuple[dict[str, Any], FloatArray, BoolArray, BoolArray, dict[str, Any]]:
         """One learner decision per game (a game that ended last step is reset instead)."""
+        if not self._started:
+            raise RuntimeError("DonorVectorEnv: call reset() before step()")
         restart = np.flatnonzero(self._ended)
         live = np.flatnonzero(~self._ended)
         # A game may have ended before its learner acted (in reset): it only reports the end.
@@ -169,6 +175,11 @@ class DonorVectorEnv(VectorEnv[dict[str, Any], np.ndarray, np.ndarray]):
         terminated[live] = self._cursor[live] >= self._steps
         self._ended[live] = terminated[live]
         return self._observe(), rewards, terminated, np.zeros(self.num_envs, bool), self._infos()
+
+    def render(self) -> Any:
+        """No frames (no render modes): one None per game, as ``SyncVectorEnv`` over
+        ``make_gym_env`` without a ``render_mode`` gives."""
+        return (None,) * self.num_envs
 
     def close_extras(self, **kwargs: Any) -> None:
         pass
@@ -198,8 +209,7 @@ class DonorVectorEnv(VectorEnv[dict[str, Any], np.ndarray, np.ndarray]):
         n = self.config.agents
         for row, agent in self._resettable:
             if row // n == game:
-                index = self._others_index[row % n]
-                agent.reset(seed=None if seed is None else seed + 1 + index)
+                agent.reset(seed=seat_seed(seed, row % n))  # as the single-agent view
 
     def _acting(self, games: IntArray) -> BoolArray:
         k = np.minimum(self._cursor[games], self._steps - 1)
@@ -324,6 +334,8 @@ def _seat_agents(
             return make_agent("trace_average", name=seat)
         return others[seat] if isinstance(others, Mapping) else others(seat)
 
+    if others is not None:
+        check_others(others, [a for s, a in enumerate(names) if s != me])
     placeholder = make_agent("defector")
     agents = [
         placeholder if s == me else agent_for(a) for _ in range(games) for s, a in enumerate(names)

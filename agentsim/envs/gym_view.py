@@ -11,6 +11,9 @@ for Stable-Baselines3 (``check_env`` passes, ``PPO("MultiInputPolicy", env)`` tr
   others act; the learner sends a fixed in-space no-op, which the env ignores), and
   their rewards are added to the next reward returned, so an episode's summed rewards
   equal the parallel env's return for the seat.
+* ``reset(seed=s)`` resets the env with ``s`` and each other seat's agent with the seed
+  ``agentsim.run_episode`` gives that seat (:func:`seat_seed`), so the view plays the
+  episode ``run_episode`` plays with the learner's seat scripted.
 * When the observation holds an ``action_mask``, :meth:`SingleAgentView.action_masks`
   returns it (sb3-contrib ``MaskablePPO``'s convention).
 
@@ -111,6 +114,30 @@ def without_text(space: spaces.Space[Any]) -> spaces.Space[Any]:
     return spaces.Dict(kept)
 
 
+def check_others(others: OthersSpec, seats: list[str]) -> None:
+    """ConfigError unless a mapping ``others`` has an agent for every one of ``seats``."""
+    if isinstance(others, Mapping):
+        missing = [a for a in seats if a not in others]
+        if missing:
+            raise ConfigError(
+                "others", f"no agent for {', '.join(missing)}", f"an agent for each of {seats}"
+            )
+
+
+def seat_seed(seed: int | None, index: int) -> int | None:
+    """The seed the agent of seat ``index`` gets for an episode seeded ``seed``.
+
+    The same seed ``agentsim.run_episode`` gives that seat (the ``index``-th child of the
+    episode seed's ``SeedSequence``), so a view plays the episode ``run_episode`` plays
+    with the learner's seat scripted, and seats of copies seeded ``s`` and ``s + 1``
+    (``SyncVectorEnv``) never share a random stream (``s + 1 + i`` made seat ``i + 1`` of
+    one copy draw what seat ``i`` of the next drew).
+    """
+    if seed is None:
+        return None
+    return int(np.random.SeedSequence(seed, spawn_key=(index,)).generate_state(1)[0])
+
+
 def _noop(space: spaces.Space[Any]) -> Any:
     """A fixed in-space action the learner sends when it does not act (the env ignores it)."""
     if isinstance(space, spaces.Box):
@@ -134,11 +161,9 @@ class SingleAgentView(Env[Any, Any]):
             raise ConfigError("learner", learner, env.possible_agents)
         self.parallel_env = env
         self.learner = learner
-        self.others = {
-            a: (others[a] if isinstance(others, Mapping) else others(a))
-            for a in env.possible_agents
-            if a != learner
-        }
+        seats = [a for a in env.possible_agents if a != learner]
+        check_others(others, seats)
+        self.others = {a: (others[a] if isinstance(others, Mapping) else others(a)) for a in seats}
         self._raw_space = without_text(env.observation_space(learner))
         self.observation_space = lift_space(self._raw_space)
         self.action_space = env.action_space(learner)
@@ -147,7 +172,10 @@ class SingleAgentView(Env[Any, Any]):
         self.render_mode = render_mode
         self._obs: dict[str, Any] = {}
         self._infos: dict[str, Any] = {}
-        self._done = False
+        # How the episode ended before the learner acted (reported at its one step), and
+        # whether step() has reported the end (stepping on needs a reset).
+        self._ended_early: tuple[bool, bool] | None = None
+        self._over = True
         self._pending = 0.0  # rewards of rounds played without the learner, not yet returned
 
     def reset(
@@ -155,23 +183,26 @@ class SingleAgentView(Env[Any, Any]):
     ) -> tuple[Any, dict[str, Any]]:
         super().reset(seed=seed)
         self._obs, self._infos = self.parallel_env.reset(seed=seed, options=options)
-        for i, agent in enumerate(self.others.values()):
-            agent.reset(seed=None if seed is None else seed + 1 + i)
-        self._done, self._pending = False, 0.0
+        seats = self.parallel_env.possible_agents
+        for seat, agent in self.others.items():
+            agent.reset(seed=seat_seed(seed, seats.index(seat)))
+        self._pending, self._over = 0.0, False
         terminated, truncated = self._skip_idle_rounds()
-        self._done = terminated or truncated
+        self._ended_early = (terminated, truncated) if terminated or truncated else None
         return self._observation(), dict(self._infos[self.learner])
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         me = self.learner
-        if self._done:  # the episode ended before the learner ever acted
-            reward, self._pending = self._pending, 0.0
-            return self._observation(), reward, True, False, dict(self._infos[me])
-        terminated, truncated = self._play_round(action)
-        if not (terminated or truncated):
-            terminated, truncated = self._skip_idle_rounds()
+        if self._over:
+            raise RuntimeError(f"{self._env_name()}: no episode is running; call reset() first")
+        if self._ended_early is not None:  # the episode ended before the learner ever acted
+            (terminated, truncated), self._ended_early = self._ended_early, None
+        else:
+            terminated, truncated = self._play_round(action)
+            if not (terminated or truncated):
+                terminated, truncated = self._skip_idle_rounds()
         reward, self._pending = self._pending, 0.0
-        self._done = terminated or truncated
+        self._over = terminated or truncated
         return self._observation(), reward, terminated, truncated, dict(self._infos[me])
 
     def action_masks(self) -> np.ndarray:

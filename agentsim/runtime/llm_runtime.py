@@ -38,6 +38,8 @@ _LIMITERS: dict[tuple[Any, ...], RateLimiter] = {}
 _SHARED_BUDGETS: ContextVar[dict[tuple[str, str | None], Budget] | None] = ContextVar(
     "agentsim_shared_budgets", default=None
 )
+#: The runs whose past spending a shared budget already counts (by their LLM cache path).
+_COUNTED_RUNS: ContextVar[set[str] | None] = ContextVar("agentsim_counted_runs", default=None)
 _PRICE_KEYS = "llm.price_in_per_mtok and llm.price_out_per_mtok"
 
 
@@ -217,17 +219,21 @@ def shared_budgets() -> Iterator[dict[tuple[str, str | None], Budget]]:
     provider and endpoint instead of one each: the sweep's ``llm.budget_*`` limits hold for
     all its cells together.
 
-    The first run of a provider sets the limits (a sweep gives every cell the same ones);
-    each run adds what it spent before (a resumed run) with its ``already_spent``, and a
-    completed run that does not run again through :func:`count_shared_spending`.
+    The first run of a provider sets the limits (a sweep gives every cell the same ones).
+    What each run spent before (a resumed sweep) is counted once: through
+    :func:`count_shared_spending`, which a resumed sweep calls for every cell before any
+    runs (else a partial cell that runs first could spend what a later, completed cell
+    already has), or else through ``build_context``'s ``already_spent``.
 
     Yields:
         The shared budgets, by ``(provider prefix, endpoint)``.
     """
     token = _SHARED_BUDGETS.set({})
+    counted = _COUNTED_RUNS.set(set())
     try:
         yield _SHARED_BUDGETS.get() or {}
     finally:
+        _COUNTED_RUNS.reset(counted)
         _SHARED_BUDGETS.reset(token)
 
 
@@ -247,11 +253,25 @@ def _shared_budget(settings: LLMSettings) -> Budget | None:
     return shared[key]
 
 
-def count_shared_spending(settings: LLMSettings, spent: Mapping[str, float]) -> None:
-    """Charge a shared budget (inside :func:`shared_budgets` only) with a run's past spending."""
-    budget = _shared_budget(settings)
-    if budget is not None:
-        _charge(budget, spent)
+def count_shared_spending(
+    settings: LLMSettings, spent: Mapping[str, float], cache_path: Path
+) -> None:
+    """Charge a shared budget (inside :func:`shared_budgets` only) with a run's past spending,
+    once per run (``cache_path``: the run's LLM cache, which names it)."""
+    budget, counted = _shared_budget(settings), _COUNTED_RUNS.get()
+    if budget is None or counted is None or _run_key(cache_path) in counted:
+        return
+    counted.add(_run_key(cache_path))
+    _charge(budget, spent)
+
+
+def _run_key(cache_path: Path) -> str:
+    return str(Path(cache_path).resolve())
+
+
+def _counted_before(cache_path: Path | None) -> bool:
+    counted = _COUNTED_RUNS.get()
+    return counted is not None and cache_path is not None and _run_key(cache_path) in counted
 
 
 def _charge(budget: Budget, spent: Mapping[str, float]) -> None:
@@ -337,7 +357,7 @@ def build_context(
     budget = _shared_budget(settings)
     if budget is None:
         budget = Budget(settings.budget_calls, settings.budget_tokens, settings.budget_usd)
-    if already_spent:
+    if already_spent and not _counted_before(cache_path):  # a shared budget counts it once
         _charge(budget, already_spent)
     model = build_model(
         settings.model,

@@ -128,7 +128,7 @@ async def _bring_to_end(task: RunTask, stop: StopFlag | None) -> Outcome:
         if point.completed:
             if config.llm.model:  # a sweep's shared budget counts what earlier sessions spent
                 spent = spent_before(config.llm, run.file(LLM_CACHE), run.file("events.jsonl"))
-                count_shared_spending(config.llm, spent)
+                count_shared_spending(config.llm, spent, run.file(LLM_CACHE))
             return Outcome(task.path, "completed", skipped=True)
         if not fresh and task.resume_overrides:
             write_json_atomic(run.file(CONFIG), config.to_json())
@@ -185,7 +185,7 @@ def run_cells(
             return _on_ray(cell_tasks, workers, address, stop, report)
     if llm or workers == 1 or len(cell_tasks) <= 1:
         with _first_ctrl_c_stops(stop, None):
-            return _in_process(cell_tasks, workers, stop, report)
+            return _in_process(cell_tasks, workers, stop, report, llm=llm)
     shared = multiprocessing.get_context("spawn").Event()  # tells the workers to stop
     with _first_ctrl_c_stops(stop, shared):
         return _on_processes(cell_tasks, workers, stop, shared, report)
@@ -213,7 +213,12 @@ def check_backend(backend: str, workers: int, *, llm: bool) -> None:
 
 
 def _in_process(
-    cell_tasks: Sequence[RunTask], workers: int, stop: threading.Event, done: Done
+    cell_tasks: Sequence[RunTask],
+    workers: int,
+    stop: threading.Event,
+    done: Done,
+    *,
+    llm: bool = False,
 ) -> list[Outcome]:
     from agentsim.runtime.llm_runtime import shared_budgets
 
@@ -229,7 +234,31 @@ def _in_process(
         return list(await asyncio.gather(*(one(t) for t in cell_tasks)))
 
     with shared_budgets():
+        if llm:
+            _count_past_spending(cell_tasks)
         return asyncio.run(all_cells())
+
+
+def _count_past_spending(cell_tasks: Sequence[RunTask]) -> None:
+    """Charge the shared budgets with what every existing cell spent in earlier sessions,
+    before any cell runs: cells wait for a worker in index order, and a partial cell that
+    runs first must not spend what a later, completed or partial, cell already has."""
+    from agentsim.runtime.experiment import ExperimentConfig
+    from agentsim.runtime.llm_runtime import count_shared_spending, spent_before
+    from agentsim.runtime.rundir import CONFIG, LLM_CACHE, RunDir
+
+    for task in cell_tasks:
+        run = RunDir(task.path)
+        if not run.file(CONFIG).is_file():
+            continue  # a cell not started yet has spent nothing
+        try:
+            config = ExperimentConfig.from_json(run.config(), task.resume_overrides)
+            if config.llm.model:
+                events = run.file("events.jsonl")
+                spent = spent_before(config.llm, run.file(LLM_CACHE), events)
+                count_shared_spending(config.llm, spent, run.file(LLM_CACHE))
+        except (UserError, ValueError, OSError):
+            continue  # the cell reports its own error when it runs
 
 
 def _not_started(task: RunTask) -> Outcome:

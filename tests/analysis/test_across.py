@@ -43,10 +43,13 @@ class FakeRuns:
         }
 
     def conditions(self):
-        return ["env.k"]
+        return ["env.k"] if any(r[1] for r in self.rows) else []
 
     def summaries(self):
         return [r[3] for r in self.rows]
+
+    def subset(self, rows):
+        return FakeRuns([self.rows[i] for i in rows])
 
 
 def _summary(final, gens, cost=0.5, status="completed"):
@@ -139,6 +142,8 @@ def test_mixed_envs_are_grouped_by_env():
         "": {"x": pytest.approx({"mean": 4.0, "ci95": None, "t_ci95": None, "n": 1})}
     }
     assert stats["envs"]["toy_v0"]["runs"] == 4
+    assert stats["envs"]["other_v0"]["condition_keys"] == []  # env.k varies in toy_v0 only
+    assert stats["envs"]["toy_v0"]["condition_keys"] == ["env.k"]
 
 
 @settings(max_examples=25, deadline=None)

@@ -168,3 +168,15 @@ def test_a_folder_with_no_runs_or_a_missing_path_is_a_user_error(tmp_path):
     for report in (report_text, report_json):
         with pytest.raises(UserError, match="missing is not a run directory"):
             report([tiny_runs()["donor"], tmp_path / "missing"])
+
+
+def test_a_run_without_summary_reads_no_summary_in_the_runs_table():
+    from analysis.report_runs import runs_lines
+
+    rows = [
+        {"run": "a", "seed": 0, "status": "completed", "episodes_completed": 2},
+        {"run": "b", "seed": 1, "status": "", "episodes_completed": 0},  # still running
+    ]
+    lines = runs_lines(rows, [])
+    assert "status: completed 1, no summary 1" in lines[0]
+    assert lines[-1].split()[:3] == ["b", "1", "no"]

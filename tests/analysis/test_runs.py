@@ -325,3 +325,62 @@ def test_a_subset_keeps_names_and_rows_on_jsonl_and_parquet(runs, tmp_path):
         full = runs.records("transfer")
         assert sum(full["run"] == names[3]) == sum(transfers["run"] == names[3])
     assert runs.subset([0]).conditions() == []
+
+
+def test_settings_that_do_not_change_decisions_make_no_condition(donor_runs, tmp_path):
+    # A sweep resumed with a larger budget rewrites only the cells it runs again: the
+    # budget (and any other resumable setting) must not split the runs into conditions.
+    source = next(donor_runs.glob("m2/s0/*"))
+    for i, (budget, gb) in enumerate([(None, 5.0), (5.0, 2.0)]):
+        copy = tmp_path / f"run{i}"
+        shutil.copytree(source, copy)
+        config = _json(copy / "config.json")
+        config["llm"]["budget_usd"], config["run"]["max_events_gb"] = budget, gb
+        (copy / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    runs = load_runs(tmp_path)
+    assert runs.conditions() == []
+    assert runs.runs()["condition"].tolist() == ["", ""]
+
+
+def test_the_settings_left_out_of_conditions_are_the_resumable_ones():
+    from agentsim.runtime.experiment import RESUMABLE_KEYS
+    from analysis.runs import NON_CONDITION_KEYS
+
+    assert {k.partition(".")[2] for k in NON_CONDITION_KEYS} == set(RESUMABLE_KEYS)
+
+
+def test_a_run_path_with_a_quote_reads_and_exports(runs, donor_runs, tmp_path):
+    copy = tmp_path / "it's a run"
+    shutil.copytree(next(donor_runs.glob("m2/s1/*")), copy)
+    quoted = load_runs(copy)
+    assert len(quoted.records("transfer")["run"]) == len(
+        load_records(copy / "events.jsonl", "transfer")
+    )
+    again = load_runs(quoted.export_parquet(tmp_path / "it's parquet"))
+    assert (
+        again.records("transfer")["fraction"].tolist()
+        == quoted.records("transfer")["fraction"].tolist()
+    )
+
+
+def test_a_setting_varying_in_one_env_makes_no_condition_in_another(
+    donor_runs, other_envs, tmp_path
+):
+    source = next(donor_runs.glob("m2/s0/*"))
+    for episodes in (2, 3):  # run.episodes varies between the donor runs only
+        copy = tmp_path / f"donor{episodes}"
+        shutil.copytree(source, copy)
+        config = _json(copy / "config.json")
+        config["run"]["episodes"] = episodes
+        (copy / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    shutil.copytree(next((other_envs / "debate").iterdir()), tmp_path / "debate")
+    runs = load_runs(tmp_path)
+    assert runs.conditions() == ["run.episodes"]
+    table = runs.runs()
+    by_env = dict(zip(table["run"], table["condition"], strict=True))
+    assert by_env == {"donor2": "run.episodes=2", "donor3": "run.episodes=3", "debate": ""}
+    from analysis.across import across_statistics
+
+    stats = across_statistics(runs, resamples=50)
+    assert stats["envs"]["debate_v0"]["condition_keys"] == []
+    assert stats["envs"]["donor_game_v0"]["condition_keys"] == ["run.episodes"]

@@ -141,3 +141,39 @@ def test_a_non_finite_learner_action_is_refused_naming_the_game():
     envs.reset(seed=0)
     with pytest.raises(ValueError, match="game 1"):
         envs.step(np.array([[0.5], [np.nan], [0.5]], np.float32))
+
+
+def test_games_seeded_s_plus_i_give_their_random_seats_distinct_seeds():
+    from agentsim.agents.scripted.donor import RandomDonor
+
+    seen = []
+
+    class Noted(RandomDonor):
+        def reset(self, *, seed=None):
+            seen.append(seed)
+            super().reset(seed=seed)
+
+    envs = DonorVectorEnv(4, agents=6, others=lambda seat: Noted())
+    envs.reset(seed=0)
+    assert len(seen) == 4 * 5 and None not in seen
+    assert len(set(seen)) == len(seen)  # no two seats of any games share a random stream
+
+
+def test_stepping_before_the_first_full_reset_is_refused():
+    envs = DonorVectorEnv(3, learner="agent_2", agents=4)
+    with pytest.raises(RuntimeError, match="reset"):
+        envs.step(np.ones((3, 1), np.float32))
+    with pytest.raises(RuntimeError, match="every game"):
+        envs.reset(seed=0, options={"reset_mask": np.array([True, False, False])})
+    envs.reset(seed=0)
+    envs.step(np.ones((3, 1), np.float32))
+
+
+def test_render_and_close_behave_as_sync_vector_envs():
+    sync, fast = _pair("default", num_envs=3)
+    sync.reset(seed=0)
+    fast.reset(seed=0)
+    assert fast.render() == sync.render() == (None, None, None)
+    fast.close()
+    fast.close()  # closing twice is harmless
+    assert fast.closed

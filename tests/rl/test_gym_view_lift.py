@@ -168,3 +168,87 @@ def test_doctests():
 
     for module in (gym_view, policy, multiagent):
         assert doctest.testmod(module).failed == 0
+
+
+class _SeedRecorder:
+    """An agent that only notes the seeds it is reset with (it always donates half)."""
+
+    def __init__(self, seen):
+        self.seen = seen
+
+    def reset(self, *, seed=None):
+        self.seen.append(seed)
+
+    def act(self, observation):
+        return agentsim.Decision(action=np.array([0.5], dtype=np.float32))
+
+
+def test_copies_seeded_s_and_s_plus_1_give_their_other_seats_distinct_seeds():
+    seen = {0: [], 1: []}
+    for seed, out in seen.items():
+        view = agentsim.make_gym_env(
+            "donor_game_v0", agents=6, others=lambda s, o=out: _SeedRecorder(o)
+        )
+        view.reset(seed=seed)
+    assert len(seen[0]) == len(seen[1]) == 5
+    assert not set(seen[0]) & set(seen[1])  # SyncVectorEnv seeds copy i with s + i
+
+
+@pytest.mark.parametrize("config", [{}, {"punishment": "costly", "agents": 8, "rounds": 6}])
+def test_the_view_plays_run_episodes_episode_with_random_others_for_the_same_seed(config):
+    def others(seat):
+        return agentsim.make_agent("random")
+
+    view = agentsim.make_gym_env("donor_game_v0", learner="agent_2", others=others, **config)
+    parallel = agentsim.make_env("donor_game_v0", **config)
+    for seed in (3, 8):
+        view.reset(seed=seed)
+        total, done = 0.0, False
+        while not done:
+            _, reward, terminated, truncated, _ = view.step(np.array([0.5], np.float32))
+            total, done = total + reward, terminated or truncated
+        agents = {a: others(a) for a in parallel.possible_agents}
+        agents["agent_2"] = agentsim.make_agent("fixed_fraction", fraction=0.5)
+        result = agentsim.run_episode(parallel, agents, seed=seed)
+        assert total == pytest.approx(result.returns["agent_2"], rel=1e-12)
+
+
+class _Truncated(_Toy):
+    """The toy, cut off (truncated, not terminated) after its 3 rounds."""
+
+    def step(self, actions):
+        obs, rewards, terms, truncs, infos = super().step(actions)
+        return obs, rewards, truncs, terms, infos
+
+
+def test_an_episode_truncated_before_the_learner_acts_reports_truncation():
+    env = SingleAgentView(_Truncated(acts=()), "a", {"b": _Second()})
+    env.reset(seed=0)
+    _, reward, terminated, truncated, _ = env.step(1)
+    assert (reward, terminated, truncated) == (3.0, False, True)
+
+
+@pytest.mark.parametrize("acts", [(0, 1, 2), ()])
+def test_stepping_an_ended_episode_asks_for_a_reset(acts):
+    env = SingleAgentView(_Toy(acts=acts), "a", {"b": _Second()})
+    with pytest.raises(RuntimeError, match="call reset"):
+        env.step(0)  # before the first reset
+    env.reset(seed=0)
+    done = False
+    while not done:
+        _, _, terminated, truncated, _ = env.step(0)
+        done = terminated or truncated
+    with pytest.raises(RuntimeError, match="call reset"):
+        env.step(0)
+    env.reset(seed=1)
+    env.step(0)  # a reset starts a new episode
+
+
+def test_a_mapping_of_others_missing_a_seat_is_a_config_error_naming_it():
+    from agentsim.envs.donor_vector import DonorVectorEnv
+
+    others = {"agent_1": agentsim.make_agent("defector")}
+    with pytest.raises(ConfigError, match="no agent for agent_2, agent_3"):
+        agentsim.make_gym_env("donor_game_v0", agents=4, others=others)
+    with pytest.raises(ConfigError, match="no agent for agent_2, agent_3"):
+        DonorVectorEnv(2, agents=4, others=others)

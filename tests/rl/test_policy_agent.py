@@ -61,3 +61,13 @@ def test_a_trained_sb3_model_joins_a_population():
     first = next(r for r in result.records if r["type"] == "transfer" and r["donor"] == "agent_1")
     assert 0.0 < expected < 1.0  # unclipped, so the comparison tells layouts apart
     assert first["fraction"] == pytest.approx(expected, abs=1e-6)
+
+
+def test_python_scalars_in_box_fields_of_shape_1_are_lifted_for_the_policy():
+    # SB3 refuses shape () for a Box of shape (1,); an env may give a Python number there.
+    space = spaces.Dict({"own_resources": spaces.Box(0, 9, (1,)), "round": spaces.Discrete(3)})
+    policy = _Recorder(0.5, space)
+    PolicyAgent(policy).act({"own_resources": 2.0, "round": 1})
+    ((obs, _),) = policy.seen
+    assert np.shape(obs["own_resources"]) == (1,) and obs["own_resources"][0] == 2.0
+    assert obs["round"] == 1  # a Discrete field stays a scalar

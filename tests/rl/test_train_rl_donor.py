@@ -38,6 +38,19 @@ def test_the_settings_give_a_real_learning_signal():
     assert mean("fixed_fraction", fraction=0.6) > 1.5 * random
 
 
+def test_among_constant_donations_the_threshold_is_best_and_full_donation_worst():
+    # What the module docstring says: above the 0.3 cliff returns fall as donation rises,
+    # and a full donor (the cooperator) does no better than the random policy.
+    scenario = TrainRLDonor(eval_episodes=20)
+    seeds = scenario.eval_seeds(0)
+    means = [
+        play(scenario, agentsim.make_agent("fixed_fraction", fraction=f), seeds)[0].mean()
+        for f in (0.3, 0.6, 1.0)
+    ]
+    assert means[0] > means[1] > means[2]
+    assert means[2] < play(scenario, agentsim.make_agent("random"), seeds)[0].mean()
+
+
 def test_ppo_improves_on_the_random_policy_on_the_same_seeds():
     scenario = TrainRLDonor(timesteps=2048, eval_episodes=10, strategies=("defector",))
     results = evaluate(scenario, train(scenario, seed=0), seed=0)

@@ -369,3 +369,23 @@ def test_a_script_without_a_main_guard_runs_one_sweep_on_worker_processes(tmp_pa
         for c in ("c0000", "c0001")
     ]
     assert statuses == ["completed", "completed"]
+
+
+def test_a_resumed_llm_sweep_counts_every_cells_past_spending_before_any_cell_runs(tmp_path):
+    # The partial cell comes first in index order: it must not spend the budget that the
+    # completed cell after it has already used (its spending is counted before any cell runs).
+    plan, _ = sweep.plan("donor-game", "0..1", TINY[1::2], model="offline/donor")
+    path = sweep.create(tmp_path, plan)
+    first = sweep.tasks(path, plan)
+    assert execute(first[1]).status == "completed"
+    assert execute(first[0], _StopAfter(3)).status == "interrupted"
+
+    def paid():
+        summaries = [json.loads(s) for s in _summaries(path).values()]
+        return sum(s["llm"]["calls"] - s["llm"]["errors"] for s in summaries if s)
+
+    budget = paid() + 1  # one call more than both cells have paid so far
+    resume = ["sweep", "--resume", str(path), "--set", f"llm.budget_calls={budget}"]
+    assert main([*resume, "--workers", "1", "--quiet"]) == 3
+    assert json.loads((path / "c0000" / "summary.json").read_text())["status"] == "stopped"
+    assert paid() <= budget
