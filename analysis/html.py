@@ -31,6 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from agentsim.core.records import Record, load_records
 from analysis.plots import NO_PLOTS, Figure, across_figures_of, figures_of, plotting_available
@@ -221,7 +222,7 @@ def _run_link(run_dir: Path, out_dir: Path, index: int) -> str:
     except ValueError as exc:  # a corrupt run does not stop the sweep's page
         return f'<span class="note">no report: {_e(str(exc))}</span>'
     rel = Path(os.path.relpath(written.resolve(), out_dir.resolve())).as_posix()
-    return f'<a href="{_e(rel)}">{_e(rel)}</a>'
+    return f'<a href="{_e(quote(rel))}">{_e(rel)}</a>'  # a URL: "#", "%" percent-encoded
 
 
 # ---------------------------------------------------------------- transcript

@@ -105,7 +105,9 @@ def generic_statistics(records: Sequence[Record]) -> dict[str, Any]:
     """What every run has: status, records by type, parse statuses, LLM accounting.
 
     ``llm_calls`` and ``llm_errors`` are kept for earlier readers; ``llm`` has the full
-    accounting (see :func:`llm_accounting`).
+    accounting (see :func:`llm_accounting`). Without a ``run_end`` record (a run still
+    running, or killed) the status is "incomplete" and ``episodes_completed`` counts the
+    episodes (generations) ended so far.
     """
     types = Counter(r["type"] for r in records)
     parse = Counter(r.get("parse_status") for r in records if r["type"] == "decision")
@@ -115,7 +117,10 @@ def generic_statistics(records: Sequence[Record]) -> dict[str, Any]:
     return {
         "status": end["status"] if end else "incomplete",
         "stop_reason": end.get("reason") if end else None,
-        "episodes_completed": end.get("episodes_completed") if end else None,
+        # No run_end yet (a run still running, or killed): the episodes ended so far.
+        "episodes_completed": end.get("episodes_completed")
+        if end
+        else max(types["generation_end"], types["episode_end"]),
         "records": dict(sorted(types.items())),
         "decisions": {str(k): v for k, v in sorted(parse.items(), key=lambda kv: str(kv[0]))},
         "judgements": judged,

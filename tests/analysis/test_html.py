@@ -170,3 +170,18 @@ def test_many_runs_page_links_each_run_page_relatively(tmp_path):
     assert "<h2>Across runs</h2>" in html and "<h2>Figures: donor_game_v0</h2>" in html
     assert "<h2>Paper comparison: donor_game_v0</h2>" in html
     assert "env.multiplier=3" in html and _external(html) == []
+
+
+def test_a_run_page_link_is_a_url_for_any_directory_name(tmp_path):
+    # "#" and "%" end or change a URL's path: the link must be percent-encoded.
+    from urllib.parse import unquote
+
+    folder = tmp_path / "runs"
+    for i, source in enumerate(sorted(p for p in donor_runs().iterdir() if p.is_dir())[:2]):
+        shutil.copytree(source, folder / f"run #{i} 50%")
+    out = write_html_report([folder])
+    links = [v for t, k, v in _parse(out.read_text("utf-8")).attrs if t == "a" and k == "href"]
+    assert len(links) == 2
+    for link in links:
+        assert "#" not in link
+        assert (out.parent / unquote(link)).is_file()

@@ -180,3 +180,15 @@ def test_a_run_without_summary_reads_no_summary_in_the_runs_table():
     lines = runs_lines(rows, [])
     assert "status: completed 1, no summary 1" in lines[0]
     assert lines[-1].split()[:3] == ["b", "1", "no"]
+
+
+def test_a_run_without_run_end_counts_the_episodes_ended_so_far():
+    records = [
+        {"type": "generation_start", "generation": 1},
+        {"type": "generation_end", "generation": 1},
+        {"type": "generation_start", "generation": 2},  # still running (or killed) here
+    ]
+    s = generic_statistics(records)
+    assert (s["status"], s["stop_reason"], s["episodes_completed"]) == ("incomplete", None, 1)
+    episodes = [{"type": "episode_end", "episode": e} for e in range(3)]
+    assert generic_statistics(episodes)["episodes_completed"] == 3
