@@ -360,8 +360,9 @@ def sweep_command(args: argparse.Namespace) -> int:
                 raise UserError(f"{flag} cannot change a resumed sweep; its sweep.json is fixed")
         path = Path(args.resume)
         plan = sweep.load(path)
-        _check_experiment(args.experiment, plan.experiment, args.resume)
+        _check_experiment(args.experiment, plan.experiment, args.resume, what="sweep")
         extra = _resumable([*args.overrides, *_model_overrides(args)])
+        sweep.check_backend(args.backend, workers, llm=plan.uses_llm())
     else:
         if args.experiment is None:
             raise UserError("sweep: name an experiment (see `agentsim experiments`) or --resume")
@@ -457,9 +458,9 @@ def _sweep_dry_run_text(plan: Any, configs: Sequence[Any], sweep: Any) -> str:
     return "\n".join(lines)
 
 
-def _check_experiment(named: str | None, actual: str, path: str) -> None:
+def _check_experiment(named: str | None, actual: str, path: str, what: str = "run") -> None:
     if named is not None and named != actual:
-        raise UserError(f"{path} is a {actual} run, not {named}")
+        raise UserError(f"{path} is a {actual} {what}, not {named}")
 
 
 def _resumable(overrides: list[str]) -> list[str]:

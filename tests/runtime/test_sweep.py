@@ -389,3 +389,13 @@ def test_a_resumed_llm_sweep_counts_every_cells_past_spending_before_any_cell_ru
     assert main([*resume, "--workers", "1", "--quiet"]) == 3
     assert json.loads((path / "c0000" / "summary.json").read_text())["status"] == "stopped"
     assert paid() <= budget
+
+
+def test_resume_refuses_a_bad_backend_before_touching_the_sweep(grid_sweep, capsys):
+    index = (grid_sweep / "sweep.json").read_bytes()
+    assert main(["sweep", "--resume", str(grid_sweep), "--workers", "0"]) == 2
+    out = capsys.readouterr()
+    assert "sweep directory" not in out.out and "--workers" in out.err
+    assert main(["sweep", "debate", "--resume", str(grid_sweep)]) == 2
+    assert "donor-game sweep, not debate" in capsys.readouterr().err
+    assert (grid_sweep / "sweep.json").read_bytes() == index
