@@ -47,3 +47,20 @@ class SeedStreams:
     def generation_rng(self, generation: int) -> np.random.Generator:
         """Generator for a generation's selection, seat shuffle and reproduction."""
         return np.random.default_rng(self._seed(_GENERATION, generation))
+
+
+def seat_seed(seed: int | None, index: int) -> int | None:
+    """The seed the agent of seat ``index`` gets in an episode seeded ``seed``.
+
+    The ``index``-th child of the episode seed's ``SeedSequence``, derived alone: what
+    ``agentsim.run_episode`` gives that seat, and what the Gymnasium views give it (so a
+    view plays ``run_episode``'s episode, and copies seeded ``s`` and ``s + 1`` never
+    share a seat's random stream).
+
+    Example:
+        >>> seat_seed(3, 0) == seat_seed(3, 0) != seat_seed(3, 1)
+        True
+    """
+    if seed is None:
+        return None
+    return int(np.random.SeedSequence(seed, spawn_key=(index,)).generate_state(1)[0])

@@ -43,9 +43,10 @@ from gymnasium.vector.utils import batch_space
 
 from agentsim.agents.scripted.donor import DonorStrategy
 from agentsim.core.errors import ConfigError
+from agentsim.core.seeding import seat_seed
 from agentsim.envs.donor_batch import ScriptedRows, as_actions
 from agentsim.envs.donor_game import DonorGameEnv
-from agentsim.envs.gym_view import check_others, lift_space, seat_seed
+from agentsim.envs.gym_view import check_others, lift_space
 from agentsim.games import donor
 
 IntArray = npt.NDArray[np.int64]

@@ -36,6 +36,7 @@ from gymnasium import Env, spaces
 
 from agentsim.agents.base import decide_sync
 from agentsim.core.errors import ConfigError
+from agentsim.core.seeding import seat_seed
 from agentsim.envs.registry import make_env
 
 OthersSpec = Mapping[str, Any] | Callable[[str], Any]
@@ -122,20 +123,6 @@ def check_others(others: OthersSpec, seats: list[str]) -> None:
             raise ConfigError(
                 "others", f"no agent for {', '.join(missing)}", f"an agent for each of {seats}"
             )
-
-
-def seat_seed(seed: int | None, index: int) -> int | None:
-    """The seed the agent of seat ``index`` gets for an episode seeded ``seed``.
-
-    The same seed ``agentsim.run_episode`` gives that seat (the ``index``-th child of the
-    episode seed's ``SeedSequence``), so a view plays the episode ``run_episode`` plays
-    with the learner's seat scripted, and seats of copies seeded ``s`` and ``s + 1``
-    (``SyncVectorEnv``) never share a random stream (``s + 1 + i`` made seat ``i + 1`` of
-    one copy draw what seat ``i`` of the next drew).
-    """
-    if seed is None:
-        return None
-    return int(np.random.SeedSequence(seed, spawn_key=(index,)).generate_state(1)[0])
 
 
 def _noop(space: spaces.Space[Any]) -> Any:

@@ -29,6 +29,7 @@ from pettingzoo import AECEnv
 
 from agentsim.agents.base import Decision, decide, has_async
 from agentsim.core.records import Record, make_record
+from agentsim.core.seeding import seat_seed
 from agentsim.llm.recording import collect_prompt_hashes
 from agentsim.llm.types import gather_or_cancel
 
@@ -283,11 +284,8 @@ def _reset_agents(agents: Mapping[str, Any], order: list[str], seed: int | None)
 
 
 def agent_seed(seed: int | None, index: int) -> int | None:
-    """The seed :func:`_reset_agents` gives seat ``index`` (the index-th child of the
-    episode seed's ``SeedSequence``), derived alone."""
-    if seed is None:
-        return None
-    return int(np.random.SeedSequence(seed, spawn_key=(index,)).generate_state(1)[0])
+    """The seed :func:`_reset_agents` gives seat ``index`` (see ``core.seeding.seat_seed``)."""
+    return seat_seed(seed, index)
 
 
 def _noop(space: spaces.Space[Any]) -> Any:
