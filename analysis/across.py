@@ -82,6 +82,7 @@ class AcrossSection:
 def _load_builtins(registry: Registry[list[AcrossSection]]) -> None:
     # Each module registers its sections on import.
     import analysis.cooperation  # noqa: F401
+    from analysis import debate_across, norm_fitness_across, web_shop_across  # noqa: F401
 
 
 ACROSS: Registry[list[AcrossSection]] = Registry("across-runs env", _load_builtins)

@@ -9,7 +9,8 @@ heatmap and donations per round (Vallinder & Hughes 2024, arXiv:2412.10270, Figs
 6), debate attitude trajectories with the Default line (Taubenfeld et al. 2024,
 arXiv:2402.04049), the norm society's fitness per step with era boundaries (Li et al. 2024,
 arXiv:2401.04620), and the web shop's CASA rates by country (Qiu et al. 2024,
-arXiv:2410.23252).
+arXiv:2410.23252), each for one run and, with 95% CI bands across seeds, for many runs
+(the latter three in :mod:`analysis.plots_across`).
 
 matplotlib is imported only while drawing, through its object-oriented API (no pyplot, no
 global backend switch): without it :func:`figures_of` returns [] and the report says
@@ -67,7 +68,17 @@ def _load_run_builtins(registry: Registry[list[FigureFn]]) -> None:
 
 
 def _load_across_builtins(registry: Registry[list[FigureFn]]) -> None:
+    # late: analysis.plots_across draws with this module's helpers
+    from analysis.plots_across import (
+        debate_across_figures,
+        norm_across_figures,
+        web_shop_across_figures,
+    )
+
     registry.register("donor_game_v0", [donor_across_figures])
+    registry.register("debate_v0", [debate_across_figures])
+    registry.register("norm_society_v0", [norm_across_figures])
+    registry.register("web_shop_v0", [web_shop_across_figures])
 
 
 FIGURES: Registry[list[FigureFn]] = Registry("figure env", _load_run_builtins)

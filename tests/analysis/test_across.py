@@ -230,7 +230,11 @@ def test_end_to_end_on_real_runs(mixed_runs):
     # The donor section ran over the donor runs only (the norm run was reloaded apart).
     section = donor["sections"]["donor"]
     assert set(section["trend"]) == set(donor["conditions"])
-    assert stats["envs"]["norm_society_v0"]["sections"] == {}
+    # ... and the norm society's section over its one run only.
+    assert (
+        stats["envs"]["norm_society_v0"]["sections"]["fitness_by_step"]["conditions"][""]["runs"]
+        == 1
+    )
     assert "final_mean_score" in stats["envs"]["norm_society_v0"]["figures"][""]
     text = across_text(json.loads(json.dumps(stats)))
     assert "== donor_game_v0: 4 runs, 2 condition(s)" in text
