@@ -28,9 +28,7 @@ Run:  python bench/debate_throughput.py [--quick]
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime
-import io
 import os
 import platform
 import time
@@ -226,12 +224,9 @@ def run(quick: bool = False) -> str:
 
     ``quick``: the smoke run (--quick).
     """
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        main(["--quick"] if quick else [])
-    title = (__doc__ or "").strip().splitlines()[0]
-    body = out.getvalue().strip()
-    return f"## `bench/debate_throughput.py`\n\n{title}\n\n```text\n{body}\n```\n"
+    from _section import printed_section
+
+    return printed_section("bench/debate_throughput.py", __doc__, main, quick)
 
 
 if __name__ == "__main__":

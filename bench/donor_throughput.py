@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import io
 import platform
 import tempfile
 import time
@@ -343,12 +341,9 @@ def run(quick: bool = False) -> str:
 
     ``quick``: the smoke run (--quick).
     """
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        main(["--quick"] if quick else [])
-    title = (__doc__ or "").strip().splitlines()[0]
-    body = out.getvalue().strip()
-    return f"## `bench/donor_throughput.py`\n\n{title}\n\n```text\n{body}\n```\n"
+    from _section import printed_section
+
+    return printed_section("bench/donor_throughput.py", __doc__, main, quick)
 
 
 if __name__ == "__main__":

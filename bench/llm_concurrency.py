@@ -31,8 +31,6 @@ Run:  python bench/llm_concurrency.py [--quick]
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 
 # Before anything imports litellm: no cost-map download, no phoning home, a dummy key.
@@ -360,12 +358,9 @@ def run(quick: bool = False) -> str:
 
     ``quick``: the smoke run (--quick).
     """
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        main(["--quick"] if quick else [])
-    title = (__doc__ or "").strip().splitlines()[0]
-    body = out.getvalue().strip()
-    return f"## `bench/llm_concurrency.py`\n\n{title}\n\n```text\n{body}\n```\n"
+    from _section import printed_section
+
+    return printed_section("bench/llm_concurrency.py", __doc__, main, quick)
 
 
 if __name__ == "__main__":

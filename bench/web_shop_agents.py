@@ -22,8 +22,6 @@ Run:  python bench/web_shop_agents.py [--quick]
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import platform
 import time
 
@@ -127,12 +125,9 @@ def run(quick: bool = False) -> str:
 
     ``quick``: the smoke run (--quick).
     """
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        main(["--quick"] if quick else [])
-    title = (__doc__ or "").strip().splitlines()[0]
-    body = out.getvalue().strip()
-    return f"## `bench/web_shop_agents.py`\n\n{title}\n\n```text\n{body}\n```\n"
+    from _section import printed_section
+
+    return printed_section("bench/web_shop_agents.py", __doc__, main, quick)
 
 
 if __name__ == "__main__":

@@ -21,8 +21,6 @@ Run:  python bench/web_shop_render.py [--quick]
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import platform
 import time
 
@@ -129,12 +127,9 @@ def run(quick: bool = False) -> str:
 
     ``quick``: the smoke run (--quick).
     """
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        main(["--quick"] if quick else [])
-    title = (__doc__ or "").strip().splitlines()[0]
-    body = out.getvalue().strip()
-    return f"## `bench/web_shop_render.py`\n\n{title}\n\n```text\n{body}\n```\n"
+    from _section import printed_section
+
+    return printed_section("bench/web_shop_render.py", __doc__, main, quick)
 
 
 if __name__ == "__main__":
