@@ -176,6 +176,7 @@ STUDY = register_study(
         member_fields=("agent", "donor", "recipient"),
         seats_key="agents",
         batch=play_batch,
+        summary_types=frozenset({"generation_end", "selection"}),
         decisions_per_episode=lambda c: int(c.agents) // 2 * int(c.rounds) * int(c.games),
         llm=LLMBinding(
             context=_context,

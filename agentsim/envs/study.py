@@ -294,6 +294,10 @@ class Study:
             the PettingZoo episode when every agent is :class:`BatchCapable` (None: always
             the PettingZoo episode). Its records and results must equal the PettingZoo
             episode's for the same seed (``AGENTSIM_BATCH=off`` forces that path).
+        summary_types: the record types ``summarise`` reads (None: it may read any). When
+            the runtime writes a run's summary, records of the other types (and of those the
+            runtime tallies itself) are not decoded: a run of 1,000 members writes hundreds
+            of ``reproduction`` records per generation that no summary reads.
     """
 
     env_id: str
@@ -319,6 +323,7 @@ class Study:
     reproducer: Callable[[Any, Mapping[str, Any], Any], Any] | None = None
     fixed_seats: bool = False
     batch: BatchEpisode | None = None
+    summary_types: frozenset[str] | None = None
 
     @property
     def offline_name(self) -> str:

@@ -102,15 +102,41 @@ class MutationReproducer:
         rng: np.random.Generator,
     ) -> list[Member]:
         children = []
+        by_kind: dict[str, Any] = {}
         for child_id in new_member_ids(generation, n_new):
             parent = survivors[int(rng.integers(len(survivors)))]
-            template = parent.build(self.env)
-            # getattr, not isinstance(template, Mutable): a runtime protocol check costs
-            # tens of microseconds per child (the same test, by attribute).
-            mutate = getattr(template, "mutated_params", None)
-            params = mutate(rng, self.sigma) if callable(mutate) else dict(parent.params)
+            params = self._mutated(parent, rng, by_kind)
             children.append(Member(child_id, parent.kind, params, generation, (parent.id,)))
         return children
+
+    def _mutated(
+        self, parent: Member, rng: np.random.Generator, by_kind: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The child's parameters: the kind's ``mutate_params`` (no agent built) when it has
+        one that can answer, else a template agent's ``mutated_params`` (same draws).
+        ``by_kind`` keeps each kind's ``mutate_params`` (or None) for the next child."""
+        if parent.kind not in by_kind:
+            from agentsim.agents.registry import resolve_kind
+
+            factory = resolve_kind(parent.kind, self.env)
+            found = getattr(factory, "mutate_params", None)
+            # Only a classmethod of the kind itself (an instance method of that name, seen
+            # on the class, would want an agent).
+            by_kind[parent.kind] = found if getattr(found, "__self__", None) is factory else None
+        mutate_params = by_kind[parent.kind]
+        params: dict[str, Any] | None = (
+            mutate_params(parent.params, rng, self.sigma) if mutate_params else None
+        )
+        if params is not None:
+            return params
+        template = parent.build(self.env)
+        # getattr, not isinstance(template, Mutable): a runtime protocol check costs
+        # tens of microseconds per child (the same test, by attribute).
+        mutate = getattr(template, "mutated_params", None)
+        if not callable(mutate):
+            return dict(parent.params)
+        mutated: dict[str, Any] = mutate(rng, self.sigma)
+        return mutated
 
 
 def parse_population(spec: str, generation: int = 1, env: str | None = None) -> list[Member]:

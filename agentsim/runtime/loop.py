@@ -28,9 +28,10 @@ import hashlib
 import json
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import FunctionType
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -75,6 +76,7 @@ from agentsim.runtime.rundir import (
     EventLog,
     LogPrefix,
     RunDir,
+    compact_json,
 )
 from agentsim.runtime.runner import (
     ListRecorder,
@@ -404,12 +406,14 @@ async def _generations(
         if context is not None and study.evolution:
             members = await context_initialize(reproducer, members, log, calls)
     kept_env = env if study.evolution else None  # one env plays every generation
-    before = point.entry or _entry(0, members, log, kept_env)
+    as_json = _MemberJson()
+    before = point.entry or _entry(0, members, log, kept_env, as_json)
     recorder: Recorder = log if settings.record == "full" else NullRecorder()
     streams = SeedStreams(config.seed)
     episodes = _Episodes(config, env_config, streams, reproducer, context, calls, stop)
     identity = decision_config(config)
     batch = 1 if study.evolution else settings.concurrent_episodes
+    built = _Built(study.env_id) if study.evolution else None
     generation = point.generation + 1
     while generation <= settings.episodes:
         chunk = list(range(generation, min(generation + batch, settings.episodes + 1)))
@@ -424,6 +428,7 @@ async def _generations(
                 log,
                 _MemberRecorder(recorder, {}, generation, log, calls, stop, study),
                 context,
+                built,
             )
             drain_calls(calls, log, generation)  # the next members' strategy calls
             played: list[tuple[int, list[Record]]] = [(generation, [])]
@@ -434,8 +439,8 @@ async def _generations(
             for record in buffered:
                 log.record(record)
             log.record(make_record("checkpoint", episode=episode))
-            entry = _entry(episode, members, log, kept_env)
-            run.write_checkpoint(_checkpoint_state(entry, before, config, identity))
+            entry = _entry(episode, members, log, kept_env, as_json)
+            run.write_checkpoint(_checkpoint_state(entry, before, config, identity), as_json.texts)
             before = entry
             if progress:
                 progress(episode, settings.episodes)
@@ -560,19 +565,63 @@ def _first_members(study: Study, settings: RunSettings, env: Any) -> list[Member
 
 
 def _entry(
-    generation: int, members: list[Member], log: EventLog, env: Any = None
+    generation: int,
+    members: list[Member],
+    log: EventLog,
+    env: Any = None,
+    as_json: _MemberJson | None = None,
 ) -> dict[str, Any]:
     """What a checkpoint needs to restart after ``generation`` (with the env's own state,
     when it keeps one across episodes)."""
     entry = {
         "generation": generation,
-        "members": [_member_json(m) for m in members],
+        "members": (as_json or _MemberJson()).members(members),
         "events_offset": log.offset(),
         "events_sha256": log.digest(),
     }
     if env is not None and isinstance(env.unwrapped, PersistentState):
         entry["env_state"] = env.unwrapped.env_state()
     return entry
+
+
+class _MemberJson:
+    """:func:`_member_json` of each member, kept while the same member stays (a survivor is
+    checkpointed every generation it lives; its copy is made once). Members are frozen and
+    nothing writes to a checkpoint's copies, so sharing one between entries is safe."""
+
+    def __init__(self) -> None:
+        self.kept: dict[str, tuple[Member, dict[str, Any], str]] = {}
+        #: The checkpoint text of each kept copy, by the copy's id (the copies are alive:
+        #: ``kept`` holds them), for :func:`~agentsim.runtime.rundir.compact_json`.
+        self.texts: dict[int, str] = {}
+
+    def members(self, members: list[Member]) -> list[dict[str, Any]]:
+        kept: dict[str, tuple[Member, dict[str, Any], str]] = {}
+        out, new = [], []
+        for m in members:
+            hit = self.kept.get(m.id)
+            if hit is None or hit[0] is not m:
+                hit = (m, _member_json(m), "")
+                new.append(m.id)
+            kept[m.id] = hit
+            out.append(hit[1])
+        for member_id, text in zip(new, _texts([kept[i][1] for i in new]), strict=True):
+            kept[member_id] = (*kept[member_id][:2], text)
+        self.kept = kept
+        self.texts = {id(copy): text for _, copy, text in kept.values()}
+        return out
+
+
+def _texts(copies: list[dict[str, Any]]) -> list[str]:
+    """``compact_json`` of each copy, encoded in one call: a list's items are written
+    ``", "``-separated, so splitting its text at ``}, {`` gives them back, unless a value
+    holds that text too (then there are more pieces, and each is encoded alone)."""
+    if not copies:
+        return []
+    pieces = compact_json(copies, {}, depth=0)[2:-2].split("}, {")
+    if len(pieces) != len(copies):
+        return [compact_json(c, {}, depth=0) for c in copies]
+    return ["{" + piece + "}" for piece in pieces]
 
 
 def _member_json(member: Member) -> dict[str, Any]:
@@ -591,10 +640,14 @@ def _json_copy(value: Any) -> Any:
     """A copy of JSON-like data (dicts, lists, tuples copied; everything else shared, as
     ``asdict`` shares immutable values)."""
     if isinstance(value, dict):
-        return {k: _json_copy(v) for k, v in value.items()}
+        # Scalars are shared, not recursed into (a member's params are mostly numbers).
+        return {k: _json_copy(v) if isinstance(v, _CONTAINERS) else v for k, v in value.items()}
     if isinstance(value, list | tuple):
         return type(value)(_json_copy(v) for v in value)
     return value
+
+
+_CONTAINERS = (dict, list, tuple)
 
 
 def _checkpoint_state(
@@ -706,9 +759,10 @@ async def _play_generation(
     log: Any,
     recorder: _MemberRecorder,
     context: Any,
+    built: _Built | None = None,
 ) -> list[Member]:
     """One episode: play, record results and, with evolution, select and reproduce;
-    returns the next episode's members."""
+    returns the next episode's members (``built``: agents kept from the episode before)."""
     study = config.study
     seats = dict(zip(env.possible_agents, (m.id for m in members), strict=True))
     recorder.seats = seats
@@ -723,9 +777,9 @@ async def _play_generation(
             kinds={m.id: m.kind for m in members},
         )
     )
-    agents = {
-        seat: m.build(study.env_id) for seat, m in zip(env.possible_agents, members, strict=True)
-    }
+    if built is None:
+        built = _Built(study.env_id)
+    agents = built.agents(env.possible_agents, members)
     for agent in agents.values() if context is not None else ():
         if _has(agent, Bindable):
             agent.bind(context)
@@ -789,11 +843,7 @@ async def _play_episode(
     """Play one episode, vectorised when the study can and every agent is batch-capable;
     returns the results (the env's, or the vectorised episode's: the same values)."""
     batch = study.batch
-    if (
-        batch is not None
-        and batch_mode() == "auto"
-        and all(_has(a, BatchCapable) for a in agents.values())
-    ):
+    if batch is not None and batch_mode() == "auto" and _all_have(agents.values(), BatchCapable):
         results = run_batch_episode(
             batch, env, agents, seed=seed, recorder=recorder, options=options
         )
@@ -816,11 +866,76 @@ def _has(agent: Any, protocol: type) -> bool:
     return all(getattr(agent, n, None) is not None for n in _PROTOCOL_METHODS[protocol])
 
 
+class _Built:
+    """The agents of one episode, keeping those a member may play again with.
+
+    A member that plays the next episode unchanged (the same :class:`Member`: a survivor
+    whose agent carried nothing) gets its agent back when the agent says it is
+    ``reusable()`` (a scripted kind that keeps nothing between episodes but what ``reset``
+    sets again); every other member gets a fresh agent, as it always did.
+    """
+
+    def __init__(self, env_id: str) -> None:
+        self.env_id = env_id
+        self.kept: dict[str, tuple[Member, Any]] = {}
+
+    def agents(self, seats: list[str], members: list[Member]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        kept: dict[str, tuple[Member, Any]] = {}
+        for seat, m in zip(seats, members, strict=True):
+            hit = self.kept.get(m.id)
+            agent = hit[1] if hit is not None and hit[0] is m else m.build(self.env_id)
+            out[seat] = agent
+            reusable = getattr(agent, "reusable", None)
+            if callable(reusable) and reusable() is True:
+                kept[m.id] = (m, agent)
+        self.kept = kept
+        return out
+
+
+def _all_have(agents: Iterable[Any], protocol: type) -> bool:
+    """``all(_has(a, protocol) for a in agents)``, looked up once per class."""
+    return all(_has_each(agents, protocol))
+
+
+def _has_each(agents: Iterable[Any], protocol: type) -> Iterator[bool]:
+    """``_has(a, protocol)`` for each agent, decided once per class where the class alone
+    decides it: a plain class (no ``__getattr__``, no custom ``__getattribute__``) whose
+    methods are functions, and an agent whose own ``__dict__`` does not shadow them."""
+    names = _PROTOCOL_METHODS[protocol]
+    by_class: dict[type, bool | None] = {}
+    for agent in agents:
+        cls = type(agent)
+        if cls not in by_class:
+            by_class[cls] = _class_has(cls, names)
+        decided = by_class[cls]
+        own = getattr(agent, "__dict__", None)
+        if decided is None or own is None or not own.keys().isdisjoint(names):
+            yield _has(agent, protocol)
+        else:
+            yield decided
+
+
+def _class_has(cls: type, names: tuple[str, ...]) -> bool | None:
+    """Whether every instance of ``cls`` has the methods ``names`` (None: ask each one)."""
+    lookup = getattr(cls, "__getattribute__", None)
+    if lookup is not object.__getattribute__ or hasattr(cls, "__getattr__"):
+        return None
+    found = [getattr(cls, n, None) for n in names]
+    if any(f is not None and not isinstance(f, FunctionType) for f in found):
+        return None  # a descriptor or callable object: its value may differ per instance
+    return all(f is not None for f in found)
+
+
 def _carry(members: list[Member], agents: Mapping[str, Any]) -> list[Member]:
     """Members with the state their agents carry into the next episode merged into params."""
+    if not any(_has_each(agents.values(), Carries)):
+        return members  # nothing to merge: the same list, and the same members
     out = []
-    for m, agent in zip(members, agents.values(), strict=True):
-        if _has(agent, Carries):
+    for m, agent, carries in zip(
+        members, agents.values(), _has_each(agents.values(), Carries), strict=True
+    ):
+        if carries:
             m = Member(m.id, m.kind, {**m.params, **agent.carried()}, m.born, m.parents)
         out.append(m)
     return out

@@ -54,6 +54,44 @@ def write_json_atomic(path: Path, data: Any, *, indent: int | None = 2) -> None:
     os.replace(tmp, path)
 
 
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` and a newline as :func:`write_json_atomic` writes its JSON."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.write("\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def compact_json(data: Any, known: Mapping[int, str], depth: int = 3) -> str:
+    """``json.dumps(data, sort_keys=True, allow_nan=False)`` (one line, default separators),
+    taking the text of any object whose ``id`` is in ``known`` from there.
+
+    A checkpoint holds every member; a member that lives for many generations is encoded
+    once (its text kept by the caller while the object lives), not once per checkpoint.
+    Dicts and lists are assembled here down to ``depth`` levels, below that encoded whole.
+    """
+    text = known.get(id(data))
+    if text is not None:
+        return text
+    if depth and type(data) is dict and all(type(k) is str for k in data):
+        items = sorted(data.items())
+        return (
+            "{"
+            + ", ".join(json.dumps(k) + ": " + compact_json(v, known, depth - 1) for k, v in items)
+            + "}"
+        )
+    if depth and type(data) in (list, tuple):
+        return "[" + ", ".join(compact_json(v, known, depth - 1) for v in data) + "]"
+    return _SORTED.encode(data)
+
+
+#: ``json.dumps(..., sort_keys=True, allow_nan=False)``, without building an encoder per call.
+_SORTED = json.JSONEncoder(sort_keys=True, allow_nan=False)
+
+
 def read_json(path: Path) -> Any:
     with open(path, encoding="utf-8") as fh:
         return json.load(fh)
@@ -244,9 +282,16 @@ class RunDir:
     def checkpoint(self) -> dict[str, Any] | None:
         return _read_object(self.file(CHECKPOINT))
 
-    def write_checkpoint(self, state: dict[str, Any]) -> None:
-        # Written after every episode: compact (machine state, read by --resume).
-        write_json_atomic(self.file(CHECKPOINT), state, indent=None)
+    def write_checkpoint(
+        self, state: dict[str, Any], known: Mapping[int, str] | None = None
+    ) -> None:
+        """Write ``checkpoint.json`` (after every episode: compact, machine state read by
+        --resume); ``known``: texts of objects in ``state`` already encoded
+        (:func:`compact_json`), the same bytes either way."""
+        if known:
+            write_text_atomic(self.file(CHECKPOINT), compact_json(state, known))
+        else:
+            write_json_atomic(self.file(CHECKPOINT), state, indent=None)
 
     def summary(self) -> dict[str, Any] | None:
         return _read_object(self.file(SUMMARY))

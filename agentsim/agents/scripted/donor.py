@@ -83,18 +83,21 @@ class DonorStrategy(abc.ABC):
 
                 raise ConfigError(f"{self.kind}.{key}", value, f"a number in [{low}, {high}]")
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        # Any attribute set may change a parameter: drop what was derived from them.
-        object.__setattr__(self, name, value)
-        self.__dict__.pop("_derived_cache", None)
-
     def _derived(self, build: Callable[[int], _Derived], depth: int) -> _Derived:
-        """``build(depth)``, computed once per trace depth and kept until a parameter changes.
+        """``build(depth)``, computed once per trace depth and kept until an attribute changes.
 
         Batch decisions run every round on a few hundred rows, where rebuilding per-depth
-        constants (weights, tables) costs more than the decision itself.
+        constants (weights, tables) costs more than the decision itself. The cache holds the
+        attributes it was built from and is dropped when they differ (an attribute set
+        since); a check per call, where a ``__setattr__`` hook would cost every agent built
+        (a thousand per generation) one call per parameter.
         """
-        cache: dict[int, Any] = self.__dict__.setdefault("_derived_cache", {})
+        state = self.__dict__
+        held = state.get("_derived_cache")
+        now = {k: v for k, v in state.items() if k != "_derived_cache"}
+        if held is None or not _equal(held[0], now):
+            held = state["_derived_cache"] = (now, {})
+        cache: dict[int, Any] = held[1]
         if depth not in cache:
             cache[depth] = build(depth)
         return cast(_Derived, cache[depth])
@@ -112,6 +115,16 @@ class DonorStrategy(abc.ABC):
         value = self.decide_batch(TraceBatch.from_observations([observation]))[0]
         return Decision(action=np.array([value], dtype=np.float32))
 
+    def reusable(self) -> bool:
+        """Whether this agent may play its member's next episode instead of a fresh one.
+
+        A built-in kind keeps nothing from an episode but what :meth:`reset` sets again
+        (and its derived constants, which depend on its parameters only), so the runtime
+        reuses it for a survivor instead of rebuilding a thousand agents per generation.
+        A subclass may keep state: it gets a fresh agent, as before.
+        """
+        return type(self) in _BUILT_IN
+
     def params(self) -> dict[str, Any]:
         """JSON-ready parameters (the fields of the dataclass)."""
         return {name: getattr(self, name) for name in _field_names(type(self))}
@@ -123,23 +136,96 @@ class DonorStrategy(abc.ABC):
         strongly a lineage punishes, it does not invent punishment (which the env may not
         allow). The random draws are the same either way, so streams stay aligned.
         """
-        params = self.params()
-        if not self.BOUNDS:
+        return self._mutate(self.params(), rng, sigma)
+
+    @classmethod
+    def mutate_params(
+        cls, params: Mapping[str, Any], rng: np.random.Generator, sigma: float
+    ) -> dict[str, Any] | None:
+        """What ``cls(**params).mutated_params(rng, sigma)`` returns, without building the
+        agent (reproduction makes hundreds of children per generation); None for a subclass
+        that changes :meth:`params` or :meth:`mutated_params` (build one and ask it).
+
+        Parameters missing from ``params`` take their defaults, as building would; a name
+        that is not a parameter also gives None (building reports it).
+        """
+        plan = _plan(cls)
+        if plan is None or not plan.names.issuperset(params):  # building would refuse them
+            return None
+        full = {n: params.get(n, d) for n, d in plan.defaults}
+        return cls._mutate(full, rng, sigma)
+
+    @classmethod
+    def _mutate(
+        cls, params: dict[str, Any], rng: np.random.Generator, sigma: float
+    ) -> dict[str, Any]:
+        bounds = _bounds(cls)
+        if not bounds:
             return params
         # The numbers rng.normal(0.0, scale) draws, one per parameter in order (numpy's
-        # normal is loc + scale * standard normal), without its per-call cost.
-        scales = np.array([sigma * (high - low) for low, high in self.BOUNDS.values()])
-        draws = (0.0 + scales * rng.standard_normal(len(scales))).tolist()
-        for (key, (low, high)), draw in zip(self.BOUNDS.items(), draws, strict=True):
-            if key in self.ENV_REQUIREMENTS and params[key] == 0:
+        # normal is loc + scale * standard normal), without its per-call cost; Python
+        # floats multiply and add as numpy's float64 arrays do, bit for bit.
+        scales = _scales(cls, sigma)
+        normals = rng.standard_normal(len(scales)).tolist()
+        for (key, low, high, keeps_zero), scale, z in zip(bounds, scales, normals, strict=True):
+            if keeps_zero and params[key] == 0:
                 continue
-            params[key] = float(min(max(params[key] + draw, low), high))
+            params[key] = float(min(max(params[key] + (0.0 + scale * z), low), high))
         return params
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What :meth:`DonorStrategy.mutate_params` needs of a class, looked up once."""
+
+    names: frozenset[str]
+    defaults: tuple[tuple[str, Any], ...]  # (parameter, default) in field order
+
+
+@functools.cache
+def _plan(cls: type[DonorStrategy]) -> _Plan | None:
+    """None for a class whose children need an agent (see ``mutate_params``)."""
+    if cls.params is not DonorStrategy.params or (
+        cls.mutated_params is not DonorStrategy.mutated_params
+    ):
+        return None
+    fields = _fields(cls)
+    if any(f.default is dataclasses.MISSING for f in fields):
+        return None  # a required parameter: building decides what happens
+    return _Plan(frozenset(f.name for f in fields), tuple((f.name, f.default) for f in fields))
+
+
+@functools.cache
+def _bounds(cls: type[DonorStrategy]) -> tuple[tuple[str, float, float, bool], ...]:
+    """``(parameter, low, high, a 0 stays 0)`` per bounded parameter (class constants)."""
+    return tuple(
+        (key, low, high, key in cls.ENV_REQUIREMENTS) for key, (low, high) in cls.BOUNDS.items()
+    )
+
+
+def _equal(before: dict[str, Any], now: dict[str, Any]) -> bool:
+    """Whether an agent's attributes are those it had (an array attribute replaced by
+    another counts as a change: its ``==`` has no single truth value)."""
+    try:
+        return bool(before == now)
+    except ValueError:
+        return False
+
+
+@functools.lru_cache(maxsize=256)
+def _scales(cls: type[DonorStrategy], sigma: float) -> tuple[float, ...]:
+    """Each bounded parameter's mutation scale, ``sigma`` times its range."""
+    return tuple(float(sigma * (high - low)) for _, low, high, _ in _bounds(cls))
 
 
 @functools.cache
 def _field_names(cls: type) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(cls))
+    return tuple(f.name for f in _fields(cls))
+
+
+@functools.cache
+def _fields(cls: type) -> tuple[dataclasses.Field[Any], ...]:
+    return dataclasses.fields(cls)
 
 
 @dataclass
@@ -451,6 +537,8 @@ STRATEGIES: tuple[type[DonorStrategy], ...] = (
     TraceAverage,
     RandomDonor,
 )
+
+_BUILT_IN = frozenset(STRATEGIES)
 
 _ROW_RULES: dict[type, RowRule] = {
     FixedFraction: _fixed_rows,
