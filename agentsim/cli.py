@@ -20,20 +20,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import dataclasses
 import datetime as dt
 import inspect
 import json
 import re
-import signal
 import sys
 import textwrap
 import threading
 import typing
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from types import FrameType
 from typing import Any, NoReturn
 
 from agentsim import __version__
@@ -498,42 +495,18 @@ def _write_config(run: Any, config: dict[str, Any]) -> None:
     write_json_atomic(run.file(CONFIG), config)
 
 
-@contextlib.contextmanager
-def _first_ctrl_c_stops(stop: threading.Event) -> Iterator[None]:
-    """The first Ctrl-C sets ``stop`` (the run ends at the next round boundary, resumable);
-    a second one interrupts at once."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handle(signum: int, frame: FrameType | None) -> None:
-        if stop.is_set():
-            raise KeyboardInterrupt
-        stop.set()
-        print(
-            "\nagentsim: stopping at the end of this round (Ctrl-C again to stop at once)",
-            file=sys.stderr,
-        )
-
-    # Installed before asyncio.run, which then leaves SIGINT to us instead of cancelling.
-    previous = signal.signal(signal.SIGINT, handle)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
 def _execute(run: Any, config: Any, *, quiet: bool, start: Any = None) -> int:
     """Run under the caller's lock; map stops and interrupts to exit statuses."""
     from agentsim.runtime.loop import RunInterrupted, RunStopped, run_experiment
     from agentsim.runtime.progress import ProgressBar
+    from agentsim.runtime.session import RUN_STOPPING, first_ctrl_c_stops
 
     bar = ProgressBar(
         f"{config.experiment} {config.study.episode_name}s", enabled=False if quiet else None
     )
     stop = threading.Event()
     try:
-        with _first_ctrl_c_stops(stop):
+        with first_ctrl_c_stops(stop, RUN_STOPPING):
             summary = asyncio.run(run_experiment(run, config, progress=bar, start=start, stop=stop))
     except RunInterrupted as exc:
         print(f"agentsim: {exc}", file=sys.stderr)

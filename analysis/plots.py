@@ -413,40 +413,47 @@ def web_shop_figures(stats: Mapping[str, Any]) -> list[Figure]:
 
 def _casa_bars(judge: str, countries: Mapping[str, Mapping[str, Any]]) -> Figure:
     names = sorted(countries)
+    judged = sum(bool(countries[c].get("AC-R", {}).get("n")) for c in names)
+    return casa_bars(
+        f"CASA rates by country ({judge})",
+        f"bars of {', '.join(CASA_RATES)} for {len(names)} countries ({judged} judged)",
+        countries,
+    )
+
+
+def casa_bars(
+    title: str,
+    alt: str,
+    countries: Mapping[str, Mapping[str, Any]],
+    key: str = "rate",
+    ylabel: str = "rate (%)",
+) -> Figure:
+    """Grouped bars of the CASA rates by country: ``countries[c][rate][key]`` (a share) with
+    its ``ci95`` as error bars (one run's rates, or the mean of many runs')."""
+    names = sorted(countries)
     width = 0.8 / len(CASA_RATES)
 
     def draw(ax: Any) -> None:
         for i, rate in enumerate(CASA_RATES):
             cells = [countries[c].get(rate) or {} for c in names]
             xs = [j + (i - 1.5) * width for j in range(len(names))]
-            ys = [100 * (c.get("rate") or 0.0) for c in cells]
-            err = [_err(c) for c in cells]
-            ax.bar(
-                xs,
-                ys,
-                width,
-                label=rate,
-                yerr=list(zip(*err, strict=True)) if err else None,
-                capsize=2,
-            )
+            ys = [100 * (c.get(key) or 0.0) for c in cells]
+            err = list(zip(*(_err(c, key) for c in cells), strict=True)) if cells else None
+            ax.bar(xs, ys, width, label=rate, yerr=err, capsize=2)
         ax.set_xticks(range(len(names)), names, rotation=45, ha="right", fontsize=7)
-        ax.set_ylabel("rate (%)")
+        ax.set_ylabel(ylabel)
         ax.set_ylim(0, 105)
         ax.legend(fontsize=7)
 
-    judged = sum(bool(countries[c].get("AC-R", {}).get("n")) for c in names)
-    return render(
-        f"CASA rates by country ({judge})",
-        f"bars of {', '.join(CASA_RATES)} for {len(names)} countries ({judged} judged)",
-        draw,
-    )
+    return render(title, alt, draw)
 
 
-def _err(cell: Mapping[str, Any]) -> tuple[float, float]:
-    rate, ci = cell.get("rate"), cell.get("ci95")
-    if rate is None or not ci:
+def _err(cell: Mapping[str, Any], key: str) -> tuple[float, float]:
+    value, ci = cell.get(key), cell.get("ci95")
+    if value is None or not ci:
         return (0.0, 0.0)
-    return (100 * (rate - ci[0]), 100 * (ci[1] - rate))
+    # matplotlib refuses negative error bars; a percentile interval may miss the mean by a hair.
+    return (max(0.0, 100 * (value - ci[0])), max(0.0, 100 * (ci[1] - value)))
 
 
 def _register_sections() -> None:

@@ -19,7 +19,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from analysis.plots import CASA_RATES, MAX_PANELS, Figure, _band, _integer_ticks, render
+from analysis.plots import (
+    CASA_RATES,
+    MAX_PANELS,
+    Figure,
+    _band,
+    _integer_ticks,
+    casa_bars,
+    render,
+)
 
 Curve = dict[str, list[Any]]
 
@@ -144,30 +152,10 @@ def web_shop_across_figures(stats: Mapping[str, Any]) -> list[Figure]:
 
 def _casa_bars(caption: str, countries: Mapping[str, Mapping[str, Any]]) -> Figure:
     names = sorted(countries)
-    width = 0.8 / len(CASA_RATES)
-
-    def draw(ax: Any) -> None:
-        for i, rate in enumerate(CASA_RATES):
-            cells = [countries[c].get(rate) or {} for c in names]
-            xs = [j + (i - 1.5) * width for j in range(len(names))]
-            ys = [100 * (c.get("mean") or 0.0) for c in cells]
-            err = list(zip(*(_err(c) for c in cells), strict=True)) if cells else None
-            ax.bar(xs, ys, width, label=rate, yerr=err, capsize=2)
-        ax.set_xticks(range(len(names)), names, rotation=45, ha="right", fontsize=7)
-        ax.set_ylabel("rate (%), mean of runs")
-        ax.set_ylim(0, 105)
-        ax.legend(fontsize=7)
-
-    return render(
+    return casa_bars(
         f"CASA rates by country across runs (95% CI) ({caption})",
         f"bars of {', '.join(CASA_RATES)} for {len(names)} countries",
-        draw,
+        countries,
+        key="mean",
+        ylabel="rate (%), mean of runs",
     )
-
-
-def _err(cell: Mapping[str, Any]) -> tuple[float, float]:
-    mean, ci = cell.get("mean"), cell.get("ci95")
-    if mean is None or not ci:
-        return (0.0, 0.0)
-    # matplotlib refuses negative error bars; a percentile interval may miss the mean by a hair.
-    return (max(0.0, 100 * (mean - ci[0])), max(0.0, 100 * (ci[1] - mean)))

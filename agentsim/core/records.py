@@ -14,7 +14,7 @@ Example:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -288,20 +288,35 @@ def _preview(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def iter_records(path: str | Path) -> Iterator[Record]:
+#: How ``dumps`` starts every record line written by ``make_record`` (its first two keys):
+#: the type follows, up to the next quote.
+_LINE_START = b'{"v":%d,"type":"' % SCHEMA_VERSION
+
+
+def iter_records(path: str | Path, types: Collection[str] | None = None) -> Iterator[Record]:
     """Yield the validated records of an ``events.jsonl`` file (see :func:`parse_record`).
 
     A last line without its newline is a run killed or still writing: it is skipped.
+    With ``types``, lines of other types (read from the line's start, as ``dumps`` writes
+    records) are skipped without being decoded; any other line is decoded and checked, so a
+    reader of a few types does not pay for the rest of the log.
 
     Raises:
         MalformedRecord: (a ``ValueError``) naming ``file:line`` for the first bad record.
     """
+    wanted = None if types is None else {t.encode() for t in types}
+    start = len(_LINE_START)
     with open(path, "rb") as fh:
         for lineno, line in enumerate(fh, 1):
             if not line.strip():
                 continue
             if not line.endswith(b"\n"):
                 return  # a run killed or still writing: its last line is not complete yet
+            if wanted is not None and line.startswith(_LINE_START):
+                end = line.find(b'"', start)
+                kind = line[start:end]
+                if end > 0 and b"\\" not in kind and kind not in wanted:
+                    continue
             yield parse_record(line, f"{path}:{lineno}")
 
 

@@ -181,13 +181,13 @@ def run_cells(
     report = done or (lambda _: None)
     stop = threading.Event()
     if backend == "ray":
-        with _first_ctrl_c_stops(stop, None):
+        with first_ctrl_c_stops(stop):
             return _on_ray(cell_tasks, workers, address, stop, report)
     if llm or workers == 1 or len(cell_tasks) <= 1:
-        with _first_ctrl_c_stops(stop, None):
+        with first_ctrl_c_stops(stop):
             return _in_process(cell_tasks, workers, stop, report, llm=llm)
     shared = multiprocessing.get_context("spawn").Event()  # tells the workers to stop
-    with _first_ctrl_c_stops(stop, shared):
+    with first_ctrl_c_stops(stop, shared=shared):
         return _on_processes(cell_tasks, workers, stop, shared, report)
 
 
@@ -418,10 +418,22 @@ def _gather_ray(
     return [outcomes[t.path] for t in refs.values()]
 
 
+#: What a run prints at the first Ctrl-C.
+RUN_STOPPING = "\nagentsim: stopping at the end of this round (Ctrl-C again to stop at once)"
+#: What a sweep prints at the first Ctrl-C.
+SWEEP_STOPPING = (
+    "\nagentsim: stopping the sweep at the end of its cells' rounds (Ctrl-C again to stop at once)"
+)
+
+
 @contextlib.contextmanager
-def _first_ctrl_c_stops(stop: threading.Event, shared: Any) -> Iterator[None]:
-    """The first Ctrl-C stops the sweep at its cells' next round boundaries (every cell
-    resumable) and starts no new cell; a second one interrupts at once."""
+def first_ctrl_c_stops(
+    stop: threading.Event, message: str = SWEEP_STOPPING, shared: Any = None
+) -> Iterator[None]:
+    """The first Ctrl-C sets ``stop`` (and ``shared``, the workers' event) and prints
+    ``message``: a run, or a sweep's cells, end at their next round boundary, resumable (a
+    sweep starts no new cell); a second Ctrl-C interrupts at once. Installed before
+    ``asyncio.run``, which then leaves SIGINT to us instead of cancelling."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -432,11 +444,7 @@ def _first_ctrl_c_stops(stop: threading.Event, shared: Any) -> Iterator[None]:
         stop.set()
         if shared is not None:
             shared.set()
-        print(
-            "\nagentsim: stopping the sweep at the end of its cells' rounds "
-            "(Ctrl-C again to stop at once)",
-            file=sys.stderr,
-        )
+        print(message, file=sys.stderr)
 
     previous = signal.signal(signal.SIGINT, handle)
     try:

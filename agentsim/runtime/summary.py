@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from agentsim.core.records import PARSE_STATUSES, SCHEMA_VERSION, Record, iter_records, parse_record
+from agentsim.core.records import PARSE_STATUSES, Record, iter_records
 from agentsim.envs.study import Study
 
 #: The summary keys the runtime owns; a study's figures may not replace them.
@@ -25,11 +25,8 @@ GENERIC_KEYS = frozenset(
 def summarise(events_path: str | Path, study: Study) -> dict[str, Any]:
     """Aggregate a run's events into its summary."""
     counts = _Counts()
-    records = (
-        iter_records(events_path)
-        if study.summary_types is None
-        else _records_of(events_path, study.summary_types | _Counts.TYPES)
-    )
+    types = None if study.summary_types is None else study.summary_types | _Counts.TYPES
+    records = iter_records(events_path, types)
     figures = study.summarise(counts.observe(records))
     taken = sorted(set(figures) & GENERIC_KEYS)
     if taken:
@@ -46,34 +43,6 @@ def summarise(events_path: str | Path, study: Study) -> dict[str, Any]:
             "cost_usd": round(counts.cost, 10) if counts.cost_known else None,
         },
     }
-
-
-#: How the runtime's writer starts every record line (``make_record``'s first two keys, as
-#: ``dumps`` writes them): the type follows, up to the next quote.
-_LINE_START = b'{"v":%d,"type":"' % SCHEMA_VERSION
-
-
-def _records_of(path: str | Path, types: frozenset[str]) -> Iterator[Record]:
-    """:func:`~agentsim.core.records.iter_records`, but lines whose type (read from the
-    line's start, as the runtime writes records) is not in ``types`` are not decoded.
-
-    Every other line is decoded and validated as ``iter_records`` does, with the same
-    ``file:line`` in errors; a line that does not start as the runtime writes is decoded.
-    """
-    wanted = {t.encode() for t in types}
-    start = len(_LINE_START)
-    with open(path, "rb") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            if not line.endswith(b"\n"):
-                return  # a run killed or still writing: its last line is not complete yet
-            if line.startswith(_LINE_START):
-                end = line.find(b'"', start)
-                kind = line[start:end]
-                if end > 0 and b"\\" not in kind and kind not in wanted:
-                    continue
-            yield parse_record(line, f"{path}:{lineno}")
 
 
 class _Counts:

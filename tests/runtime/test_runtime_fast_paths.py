@@ -23,7 +23,7 @@ from agentsim.evolution.population import Member, MutationReproducer, parse_popu
 from agentsim.runtime import loop
 from agentsim.runtime.experiment import make_config
 from agentsim.runtime.rundir import RunDir, compact_json
-from agentsim.runtime.summary import _records_of, summarise
+from agentsim.runtime.summary import summarise
 
 
 def _run(tmp_path: Path, *overrides: str) -> RunDir:
@@ -143,7 +143,7 @@ def test_the_summary_skips_only_records_nobody_reads(tmp_path: Path) -> None:
     assert study.summary_types is not None
     wanted = study.summary_types | {"decision", "llm_call", "checkpoint", "run_end"}
     every = list(iter_records(events))
-    assert list(_records_of(events, wanted)) == [r for r in every if r["type"] in wanted]
+    assert list(iter_records(events, wanted)) == [r for r in every if r["type"] in wanted]
     assert {r["type"] for r in every} - wanted  # something was skipped
     unfiltered = dataclasses.replace(study, summary_types=None)
     assert summarise(events, study) == summarise(events, unfiltered)
