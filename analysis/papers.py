@@ -210,11 +210,14 @@ SECTION = "paper_comparison"
 def _section(env_id: str) -> Any:
     from analysis.report import Section
 
-    def statistics(records: Sequence[Record]) -> dict[str, Any]:
-        rows = paper_comparison(env_id, LazyStatistics(records, env_id))
-        return {"disclaimer": DISCLAIMER, "rows": rows}
+    def derive(stats: Mapping[str, Any]) -> dict[str, Any]:
+        return {"disclaimer": DISCLAIMER, "rows": paper_comparison(env_id, stats)}
 
-    return Section(SECTION, statistics, lambda s: paper_comparison_text(s["rows"]))
+    def statistics(records: Sequence[Record]) -> dict[str, Any]:
+        # Alone: the other sections computed as the extractors read them.
+        return derive(LazyStatistics(records, env_id))
+
+    return Section(SECTION, statistics, lambda s: paper_comparison_text(s["rows"]), derive)
 
 
 def _register() -> None:

@@ -60,11 +60,15 @@ class Section:
         name: the key of the section's statistics in the JSON report.
         statistics: ``statistics(records) -> dict`` (JSON-ready).
         text: ``text(statistics) -> str``: the section as plain text.
+        derive: for a section built from the other sections' statistics (the paper
+            comparison), ``derive(run_statistics) -> dict``: a whole report then computes it
+            from what it has, instead of computing those sections again.
     """
 
     name: str
     statistics: Callable[[Sequence[Record]], dict[str, Any]]
     text: Callable[[Mapping[str, Any]], str]
+    derive: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
 
 
 #: The modules that register report sections, in report order: the studies' own first, then
@@ -218,8 +222,13 @@ def statistics_of(records: Sequence[Record], env_id: str | None = None) -> dict[
     """:func:`run_statistics` of records already loaded."""
     env_id = env_id or _env_of(records)
     out: dict[str, Any] = {"env_id": env_id, "run": generic_statistics(records)}
-    for section in sections_of(env_id):
-        out[section.name] = section.statistics(records)
+    sections = sections_of(env_id)
+    for section in sections:
+        out[section.name] = None if section.derive else section.statistics(records)
+    for section in sections:
+        if section.derive is not None:
+            others = {k: v for k, v in out.items() if v is not None or k in ("env_id", "run")}
+            out[section.name] = section.derive(others)
     return out
 
 

@@ -124,3 +124,28 @@ def test_non_utf8_line_names_its_line(run_dir, capsys):
     )
     status, _, err = _report(run_dir, capsys)
     assert status == 2 and where in err
+
+
+def test_a_derived_section_reads_the_other_sections_without_computing_them_again():
+    from analysis.report import Section, register_section, statistics_of, unregister_sections
+
+    calls = []
+
+    def counted(records):
+        calls.append(1)
+        return {"n": len(records)}
+
+    env = "toy_derived_v0"
+    register_section(env, Section("base", counted, str))
+    register_section(
+        env,
+        Section(
+            "derived", lambda r: {}, str, derive=lambda stats: {"twice": 2 * stats["base"]["n"]}
+        ),
+    )
+    try:
+        stats = statistics_of([{"v": 1, "type": "run_end", "status": "completed"}], env)
+    finally:
+        unregister_sections(env)
+    assert stats["derived"] == {"twice": 2} and len(calls) == 1
+    assert list(stats) == ["env_id", "run", "base", "derived"]
